@@ -1,0 +1,11 @@
+"""izdat: roentgenizdat and magnitizdat in software.
+
+Machines act on media: a :class:`Lathe` cuts :class:`Audio` into a :class:`Record`; the record
+renders to a picture and to files for laser cutters and CNC machines.
+"""
+
+from izdat.audio import Audio, load, save
+from izdat.errors import AudioError, GrooveError, IzdatError, OutputError, PictureError
+
+__all__ = ["Audio", "load", "save", "IzdatError", "AudioError", "GrooveError", "PictureError", "OutputError"]
+__version__ = "0.1.0"

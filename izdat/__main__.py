@@ -1,0 +1,3 @@
+from izdat.cli import main
+
+main()

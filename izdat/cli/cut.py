@@ -1,0 +1,1 @@
+"""`izdat cut` (being written)."""
