@@ -1,0 +1,352 @@
+"""The tape deck and the tape: ``TapeDeck(...).record(audio) -> Tape``, ``.play(tape) -> Audio``.
+
+Signal path of one deck (all SI inside; the tape signal is the normalised magnetisation M/Ms):
+
+record: audio → record EQ (standard flux curve × treble boost) → head field → Jiles–Atherton
+        (2× oversampled) → time base of this transport (speed error + wow/flutter) → particle
+        hiss, print-through, oxide dropouts → :class:`Tape`
+play:   tape → time base of this transport → playback losses (spacing, depth, gap, azimuth
+        against the recording head) → playback EQ, head bump, bass roll-off → 50 Hz hum → audio
+
+The record level is set so that the deck's reference level (0 dB on its meter) sits at
+``REFERENCE_DBFS``; playback gain makes a small 1 kHz tone come back at the level it went in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.signal as sps
+
+from izdat.audio import Audio
+from izdat.errors import IzdatError
+from izdat.tape import heads
+from izdat.tape.hysteresis import JilesAtherton
+from izdat.tape.presets import PRESETS, DeckPreset
+from izdat.tape.transport import CONTROL_RATE_HZ, Transport, warp
+
+__all__ = ["Tape", "TapeDeck", "TapeError", "REFERENCE_DBFS", "MAINS_HZ"]
+
+#: The deck's reference level (0 dB on its record meter) in dBFS on the digital side (convention).
+REFERENCE_DBFS = -12.0
+#: Soviet mains frequency, Hz (GOST 13109).
+MAINS_HZ = 50.0
+#: Normalised head field of a 315 Hz tone at the 3 % third-harmonic level of the default
+#: formulation (k = 0.1, c = 0.7), measured with izdat.tape.hysteresis.
+_H_AT_3PCT = 1.45
+#: Sample-rate limits for the decks, Hz.
+_MIN_RATE_HZ, _MAX_RATE_HZ = 8000.0, 192000.0
+_ARCMIN = np.pi / (180 * 60)
+
+
+class TapeError(IzdatError, ValueError):
+    """A deck setting out of range, an unknown deck, or a tape a deck cannot play."""
+
+
+@dataclass(frozen=True, eq=False)
+class Tape:
+    """A recorded tape: magnetisation along it and what recorded it.
+
+    Attributes
+    ----------
+    magnetisation : numpy.ndarray
+        Normalised magnetisation M/Ms (float32, ``(n,)`` or ``(n, tracks)``), sampled every
+        ``speed_m_s / sample_rate`` metres of tape.
+    sample_rate : float
+        Samples per nominal second of tape, Hz.
+    speed_cm_s : float
+        Nominal tape speed it was recorded at, cm/s.
+    kind : str
+        ``"reel"`` or ``"cassette"``.
+    formulation : str
+        Coating, e.g. ``"Fe2O3"``.
+    azimuth_rad : float
+        Azimuth of the head that recorded it, radians.
+    history : tuple of str
+        What happened to it, oldest first (``"recorded on dnepr-11"``, ``"erased at 12 kA/m"``).
+    """
+
+    magnetisation: np.ndarray
+    sample_rate: float
+    speed_cm_s: float
+    kind: str
+    formulation: str = "Fe2O3"
+    azimuth_rad: float = 0.0
+    history: tuple = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "magnetisation", np.asarray(self.magnetisation, dtype=np.float32))
+
+    def __repr__(self):
+        return (f"Tape({self.duration_s:.3f} s at {self.speed_cm_s:g} cm/s, {self.kind}, "
+                f"{self.formulation}, history={list(self.history)})")
+
+    def __len__(self):
+        return self.magnetisation.shape[0]
+
+    @property
+    def duration_s(self) -> float:
+        """Playing time at the nominal speed, s."""
+        return len(self) / self.sample_rate
+
+    @property
+    def length_m(self) -> float:
+        """Length of tape recorded, m."""
+        return self.duration_s * self.speed_cm_s / 100.0
+
+    def replace(self, **changes) -> "Tape":
+        return dataclasses.replace(self, **changes)
+
+
+def _check(name, value, lo, hi, unit):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TapeError(f"{name} must be a number, not {value!r}") from None
+    if not np.isfinite(v) or not lo <= v <= hi:
+        raise TapeError(f"{name} must be between {lo:g} and {hi:g} {unit}, not {value!r}".rstrip())
+    return v
+
+
+def known_deck(name: str) -> DeckPreset:
+    """The preset called ``name`` (raises :class:`TapeError` listing the known ones)."""
+    key = str(name).strip().lower()
+    if key not in PRESETS:
+        raise TapeError(f"unknown deck {name!r}; known decks: {', '.join(PRESETS)}")
+    return PRESETS[key]
+
+
+class TapeDeck:
+    """One tape recorder of a preset model, with its own speed error and head azimuth.
+
+    Parameters
+    ----------
+    model : str or DeckPreset
+        Preset name (``izdat decks`` lists them) or a :class:`DeckPreset`.
+    seed : int, default 0
+        Serial number of this machine: draws its speed error and azimuth within the model's
+        tolerances, and seeds its wow, hiss, hum and dropouts.
+    speed_error_pct : float, optional
+        Steady speed error in per cent (−5 … 5); drawn from ``seed`` when omitted.
+    azimuth_arcmin : float, optional
+        Head azimuth error in arc minutes (−60 … 60); drawn from ``seed`` when omitted.
+    bias : float, default 1.0
+        AC bias relative to the optimum (0 … 3).
+    record_level_db : float, default 0.0
+        Record-level knob in dB (−30 … 20): + records hotter.
+
+    Examples
+    --------
+    >>> from izdat.tape import TapeDeck
+    >>> deck = TapeDeck("elektronika-302", seed=1)
+    >>> deck.preset.speed_cm_s
+    4.76
+    """
+
+    def __init__(self, model: str | DeckPreset = "elektronika-302", *, seed: int = 0,
+                 speed_error_pct: float | None = None, azimuth_arcmin: float | None = None,
+                 bias: float = 1.0, record_level_db: float = 0.0):
+        self.preset = model if isinstance(model, DeckPreset) else known_deck(model)
+        try:
+            self.seed = int(seed)
+        except (TypeError, ValueError):
+            raise TapeError(f"seed must be an integer, not {seed!r}") from None
+        if self.seed < 0:
+            raise TapeError(f"seed must be zero or positive, not {seed!r}")
+        serial = np.random.default_rng([self.seed, 0x7A9E])
+        p = self.preset
+        drawn_speed = serial.uniform(-1, 1) * p.speed_tolerance_pct
+        drawn_az = serial.uniform(-1, 1) * p.azimuth_tolerance_arcmin
+        self.speed_error_pct = _check("speed_error_pct", drawn_speed if speed_error_pct is None
+                                      else speed_error_pct, -5, 5, "%")
+        self.azimuth_arcmin = _check("azimuth_arcmin", drawn_az if azimuth_arcmin is None
+                                     else azimuth_arcmin, -60, 60, "arc minutes")
+        self.bias = _check("bias", bias, 0, 3, "(1 = optimum)")
+        self.record_level_db = _check("record_level_db", record_level_db, -30, 20, "dB")
+        self.transport = Transport(
+            speed_m_s=p.speed_m_s, capstan_diameter_m=p.capstan_diameter_m,
+            roller_diameter_m=p.roller_diameter_m, reel_radius_m=p.reel_radius_m,
+            motor_hz=p.motor_hz, shares=p.flutter_shares, flutter_scale_pct=p.flutter_scale_pct)
+        self.hysteresis = JilesAtherton(alpha=0.0, k=p.ja_k, c=p.ja_c, bias=self.bias)
+        self.reset()
+
+    def __repr__(self):
+        return (f"TapeDeck({self.preset.name!r}, seed={self.seed}, speed_error_pct="
+                f"{self.speed_error_pct:+.2f}, azimuth_arcmin={self.azimuth_arcmin:+.1f}, "
+                f"bias={self.bias:g}, record_level_db={self.record_level_db:g})")
+
+    @property
+    def name(self) -> str:
+        return self.preset.name
+
+    @property
+    def azimuth_rad(self) -> float:
+        return self.azimuth_arcmin * _ARCMIN
+
+    def reset(self) -> None:
+        """Back to the state just after switching on: the random streams restart from the seed."""
+        self._rng = np.random.default_rng([self.seed, 0x5EED])
+
+    # ------------------------------------------------------------------ chains
+    def _t1_t2(self):
+        return heads.EQ_TIME_CONSTANTS_US[(self.preset.eq, self.preset.speed_cm_s)]
+
+    def record_chain(self, fs_hz: float) -> heads.LinearChain:
+        p = self.preset
+        t1, t2 = self._t1_t2()
+        return heads.record_chain(float(fs_hz), t1, t2, min(p.boost_hz, 0.42 * fs_hz), p.boost_db, 1.0)
+
+    def playback_chain(self, fs_hz: float, azimuth_error_rad: float) -> heads.LinearChain:
+        p = self.preset
+        t1, t2 = self._t1_t2()
+        overbias_m = 0.3e-6 * max(self.bias - 1.0, 0.0)  # over-bias erases short wavelengths
+        return heads.playback_chain(float(fs_hz), p.speed_m_s, t1, t2, p.spacing_m + overbias_m,
+                                    p.depth_m, p.gap_m, p.track_width_m, float(azimuth_error_rad),
+                                    p.bump_hz, p.bump_db, p.lower_hz * 0.75)
+
+    def _field_gain(self) -> float:
+        """Head field (units of a) per unit of record-EQ output at 0 dBFS."""
+        p = self.preset
+        h_ref = _H_AT_3PCT / 10 ** (p.headroom_db / 20)
+        return h_ref / 10 ** (REFERENCE_DBFS / 20) * 10 ** (self.record_level_db / 20)
+
+    @functools.lru_cache(maxsize=16)
+    def _playback_gain(self, fs_hz: float) -> float:
+        """Playback gain that returns a small 1 kHz tone at its recorded level (aligned deck)."""
+        f = np.array([1000.0])
+        lin = abs(self.record_chain(fs_hz).response(f)[0]) * abs(self.playback_chain(fs_hz, 0.0).response(f)[0])
+        return 1.0 / (lin * self._field_gain() * self.hysteresis.small_signal_gain)
+
+    # ------------------------------------------------------------------ verbs
+    def _check_audio(self, audio) -> Audio:
+        if not isinstance(audio, Audio):
+            raise TapeError(f"a deck records Audio, not {type(audio).__name__}")
+        if len(audio) == 0:
+            raise TapeError("the audio to record is empty: it holds no samples")
+        if not np.all(np.isfinite(audio.samples)):
+            raise TapeError("the audio to record holds NaN or infinite samples")
+        if not _MIN_RATE_HZ <= audio.sample_rate <= _MAX_RATE_HZ:
+            raise TapeError(f"the deck records audio at {_MIN_RATE_HZ:g} to {_MAX_RATE_HZ:g} Hz, "
+                            f"not {audio.sample_rate:g} Hz")
+        return audio
+
+    def record(self, audio: Audio) -> Tape:
+        """Record ``audio`` onto a fresh (bulk-erased) tape.
+
+        Stereo audio is recorded on two tracks by stereo-capable models; all presets here are
+        used on one track, so stereo is mixed to mono first.
+
+        Returns
+        -------
+        Tape
+        """
+        audio = self._check_audio(audio).mono()
+        fs = float(audio.sample_rate)
+        p = self.preset
+        rng = self._rng
+        x = audio.samples
+        # record EQ and the head field
+        h = self.record_chain(fs)(x) * np.float32(self._field_gain())
+        m = self.hysteresis.magnetise(h)
+        # time base: tape position j holds the signal of real time (j − dev)/(1 + ε)
+        ratio = 1.0 + self.speed_error_pct / 100.0
+        n_tape = int(np.floor(m.size * ratio))
+        w = self.transport.speed_variation(m.size / fs + 1.0, rng)
+        dev = self.transport.position_deviation(w, fs)
+        m = warp(m, ratio=1.0 / ratio, deviation=dev / ratio, control_rate_hz=CONTROL_RATE_HZ * ratio,
+                 sample_rate=fs, sign=-1.0, n_out=n_tape)
+        m = self._print_through(m, fs)
+        m = self._dropouts(m, fs, rng)
+        # tape particle noise (hiss): white in magnetisation, shaped later by the playback chain
+        m += rng.standard_normal(m.size, dtype=np.float32) * np.float32(10 ** (p.hiss_db / 20))
+        return Tape(m, fs, p.speed_cm_s, p.kind, p.formulation, self.azimuth_rad,
+                    (f"recorded on {p.name}",))
+
+    def play(self, tape: Tape) -> Audio:
+        """Play ``tape`` on this deck and return the line output as :class:`Audio`."""
+        if not isinstance(tape, Tape):
+            raise TapeError(f"a deck plays a Tape, not {type(tape).__name__}")
+        p = self.preset
+        if tape.kind != p.kind:
+            raise TapeError(f"a {tape.kind} tape does not fit the {p.kind} deck {p.name}")
+        if abs(tape.speed_cm_s - p.speed_cm_s) > 0.05:
+            raise TapeError(f"the tape was recorded at {tape.speed_cm_s:g} cm/s but {p.name} "
+                            f"plays at {p.speed_cm_s:g} cm/s")
+        if len(tape) < 8:
+            raise TapeError("the tape holds too little to play (fewer than 8 samples)")
+        fs = float(tape.sample_rate)
+        rng = self._rng
+        m = tape.magnetisation if tape.magnetisation.ndim == 1 else tape.magnetisation.mean(axis=1)
+        ratio = 1.0 + self.speed_error_pct / 100.0
+        n_out = int(np.floor((m.size - 3) / ratio))
+        w = self.transport.speed_variation(n_out / fs + 1.0, rng)
+        dev = self.transport.position_deviation(w, fs)
+        y = warp(m, ratio=ratio, deviation=dev, control_rate_hz=CONTROL_RATE_HZ, sample_rate=fs,
+                 sign=1.0, n_out=n_out)
+        chain = self.playback_chain(fs, self.azimuth_rad - tape.azimuth_rad)
+        y = chain(y) * np.float32(self._playback_gain(fs))
+        y = self._hum(y, fs, rng)
+        return Audio(y, fs)
+
+    def dub(self, tape: Tape, *, onto: "TapeDeck | None" = None) -> Tape:
+        """Play ``tape`` on this deck and record it on ``onto`` (this deck when omitted)."""
+        target = self if onto is None else onto
+        if not isinstance(target, TapeDeck):
+            raise TapeError(f"onto must be a TapeDeck, not {type(onto).__name__}")
+        copy = target.record(self.play(tape))
+        return copy.replace(history=tape.history + (f"played on {self.name}",) + copy.history)
+
+    # ------------------------------------------------------------------ defects
+    def _print_through(self, m: np.ndarray, fs: float) -> np.ndarray:
+        """Pre- and post-echo one reel turn away, band-limited around k·t_layer = 1."""
+        p = self.preset
+        if p.print_through_db <= -120 or m.size < 16:
+            return m
+        turn_s = 2 * np.pi * p.reel_radius_m / p.speed_m_s
+        lag = int(round(turn_s * fs))
+        if lag >= m.size:
+            return m
+        f_peak = p.speed_m_s / (2 * np.pi * p.layer_thickness_m)
+        sos = sps.butter(1, [f_peak / 2.5, min(f_peak * 2.5, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
+        echo = sps.sosfilt(sos, m).astype(np.float32) * np.float32(10 ** (p.print_through_db / 20))
+        out = m.copy()
+        out[:-lag] += echo[lag:]          # pre-echo: printed from the next layer out
+        out[lag:] += echo[:-lag] * np.float32(0.6)  # post-echo, weaker (wound tails-out assumption)
+        return out
+
+    def _dropouts(self, m: np.ndarray, fs: float, rng: np.random.Generator) -> np.ndarray:
+        """Oxide flaws: short stretches where the head is lifted by extra spacing Δd."""
+        p = self.preset
+        count = rng.poisson(p.dropouts_per_min * m.size / fs / 60.0)
+        if count == 0:
+            return m
+        out = m.copy()
+        for _ in range(count):  # a handful per minute: Python here is per dropout, not per sample
+            length = int(rng.uniform(0.003, 0.03) * fs)
+            start = int(rng.integers(0, max(m.size - length, 1)))
+            extra_m = rng.uniform(0.3e-6, 2e-6)
+            # extra spacing: e^(−kΔd) ≈ a one-pole low-pass with its −8.7 dB point at kΔd = 1
+            fc = min(p.speed_m_s / (2 * np.pi * extra_m), 0.45 * fs)
+            seg = out[start:start + length]
+            b, a = sps.butter(1, fc, fs=fs)
+            low = sps.lfilter(b, a, seg).astype(np.float32)
+            env = np.sin(np.linspace(0, np.pi, seg.size, dtype=np.float32)) ** 2
+            out[start:start + length] = seg + env * (low - seg)
+        return out
+
+    def _hum(self, y: np.ndarray, fs: float, rng: np.random.Generator) -> np.ndarray:
+        """50 Hz mains hum with 100 and 150 Hz, random phase per playing."""
+        level = 10 ** (self.preset.hum_db / 20)
+        if level < 1e-6:
+            return y
+        phase = rng.uniform(0, 2 * np.pi, 3)
+        period = fs / MAINS_HZ
+        n = int(round(period)) if abs(period - round(period)) < 1e-9 else y.size
+        t = np.arange(n) / fs
+        wave = sum(a * np.sin(2 * np.pi * MAINS_HZ * (i + 1) * t + ph)
+                   for i, (a, ph) in enumerate(zip((1.0, 0.3, 0.5), phase)))
+        wave = (np.sqrt(2) * level / np.sqrt(1 + 0.09 + 0.25) * wave).astype(np.float32)
+        return y + (np.resize(wave, y.size) if n != y.size else wave)

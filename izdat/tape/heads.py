@@ -1,0 +1,167 @@
+"""Record and playback heads: equalisation per speed, and the playback losses against wavenumber.
+
+Every response here is a function of frequency (Hz) and the tape speed (m/s) through the
+wavenumber ``k = 2πf/v`` (rad/m); lengths are in metres.
+
+References
+----------
+- Playback losses: Wallace, "The reproduction of magnetically recorded signals", *Bell Syst. Tech.
+  J.* 30 (1951) 1145–1173 (spacing e^(−kd), thickness (1 − e^(−kδ))/(kδ)); gap loss
+  sin(kg/2)/(kg/2): Westmijze, *Philips Res. Rep.* 8 (1953).
+- Azimuth loss sin(πw·tanθ/λ)/(πw·tanθ/λ): Mee & Daniel, *Magnetic Recording Technology*, 1996.
+- Equalisation time constants (µs): IEC 60094-3 / NAB; see docs/tape.md.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import scipy.signal as sps
+
+__all__ = ["EQ_TIME_CONSTANTS_US", "playback_loss", "azimuth_loss", "flux_response",
+           "LinearChain", "record_chain", "playback_chain"]
+
+#: Standard equalisation time constants (T1 bass, T2 treble) in µs per (standard, speed in cm/s):
+#: IEC 60094-3 (European and Soviet GOST decks) and NAB (American/Japanese export decks).
+EQ_TIME_CONSTANTS_US = {
+    ("IEC", 19.05): (None, 70.0),
+    ("IEC", 9.53): (3180.0, 90.0),
+    ("IEC", 4.76): (3180.0, 120.0),
+    ("NAB", 19.05): (3180.0, 50.0),
+    ("NAB", 9.53): (3180.0, 90.0),
+    ("NAB", 4.76): (3180.0, 120.0),
+}
+
+#: Taps of the linear-phase FIR that carries the playback losses (broad, smooth curves).
+LOSS_TAPS = 33
+
+
+def playback_loss(f_hz, speed_m_s, *, spacing_m, depth_m, gap_m):
+    """Playback-head loss (linear amplitude, real) for frequency ``f_hz`` at ``speed_m_s``.
+
+    Product of spacing e^(−kd), recorded-depth (1 − e^(−kδ))/(kδ) and gap sin(kg/2)/(kg/2) losses
+    with k = 2πf/v. Normalised to 1 at f → 0.
+    """
+    k = 2 * np.pi * np.asarray(f_hz, dtype=np.float64) / speed_m_s
+    kd = np.maximum(k * depth_m, 1e-12)
+    thickness = -np.expm1(-kd) / kd
+    gap = np.sinc(k * gap_m / (2 * np.pi))  # np.sinc(x) = sin(πx)/(πx)
+    return np.exp(-k * spacing_m) * thickness * gap
+
+
+def azimuth_loss(f_hz, speed_m_s, *, track_width_m, angle_rad):
+    """Azimuth loss (linear amplitude) for a head tilted ``angle_rad`` from the recorded track."""
+    wavelength = speed_m_s / np.maximum(np.asarray(f_hz, dtype=np.float64), 1e-9)
+    return np.sinc(track_width_m * np.tan(angle_rad) / wavelength)
+
+
+def flux_response(f_hz, t1_us, t2_us):
+    """Standard recorded-flux curve (complex): (1 + 1/(jωT1)) / (1 + jωT2), T1 may be None."""
+    s = 2j * np.pi * np.asarray(f_hz, dtype=np.float64)
+    h = 1.0 / (1.0 + s * t2_us * 1e-6)
+    if t1_us:
+        h = h * (1.0 + 1.0 / (s * t1_us * 1e-6))
+    return h
+
+
+def _bilinear_sos(b_s, a_s, fs_hz, warp_hz):
+    """A digital SOS from analog polynomials, bilinear with pre-warping at ``warp_hz``."""
+    warp_hz = min(warp_hz, 0.45 * fs_hz)
+    z, p, k = sps.tf2zpk(b_s, a_s)
+    w = 2 * np.pi * warp_hz
+    fs_eff = w / (2 * np.tan(w / (2 * fs_hz)))
+    zd, pd, kd = sps.bilinear_zpk(z, p, k, fs_eff)
+    return sps.zpk2sos(zd, pd, kd)
+
+
+def _peaking_sos(f0_hz, gain_db, q, fs_hz):
+    """RBJ peaking biquad (Bristow-Johnson, *Audio EQ Cookbook*) as one SOS row."""
+    f0_hz = min(f0_hz, 0.45 * fs_hz)
+    amp = 10 ** (gain_db / 40)
+    w0 = 2 * np.pi * f0_hz / fs_hz
+    alpha = np.sin(w0) / (2 * q)
+    b = np.array([1 + alpha * amp, -2 * np.cos(w0), 1 - alpha * amp])
+    a = np.array([1 + alpha / amp, -2 * np.cos(w0), 1 - alpha / amp])
+    return np.concatenate([b / a[0], a / a[0]])[None, :]
+
+
+class LinearChain:
+    """A cascade of IIR sections and one linear-phase FIR, applied with its delay removed."""
+
+    def __init__(self, sos: np.ndarray, fir: np.ndarray | None, fs_hz: float):
+        self.sos = sos.astype(np.float64)
+        self.fir = None if fir is None else fir.astype(np.float32)
+        self.fs_hz = fs_hz
+
+    def response(self, f_hz) -> np.ndarray:
+        """Complex response at ``f_hz`` (FIR delay removed)."""
+        f = np.atleast_1d(np.asarray(f_hz, dtype=np.float64))
+        _, h = sps.sosfreqz(self.sos, worN=f, fs=self.fs_hz)
+        if self.fir is not None:
+            _, hf = sps.freqz(self.fir.astype(np.float64), worN=f, fs=self.fs_hz)
+            delay = (self.fir.size - 1) // 2
+            h = h * hf * np.exp(2j * np.pi * f * delay / self.fs_hz)
+        return h
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        y = (sps.sosfilt(self.sos.astype(np.float32), np.asarray(x, dtype=np.float32))
+             if len(self.sos) else np.asarray(x, dtype=np.float32))
+        if self.fir is not None and y.size:
+            delay = (self.fir.size - 1) // 2
+            y = np.convolve(y, self.fir, mode="full")[delay: delay + x.size].astype(np.float32)
+        return y
+
+
+def _loss_fir(fs_hz, speed_m_s, spacing_m, depth_m, gap_m, track_width_m, angle_rad):
+    """Linear-phase FIR (LOSS_TAPS) for the playback losses, by frequency sampling + Hann window."""
+    n = 512
+    f = np.fft.rfftfreq(n, 1 / fs_hz)
+    mag = playback_loss(f, speed_m_s, spacing_m=spacing_m, depth_m=depth_m, gap_m=gap_m)
+    mag = mag * azimuth_loss(f, speed_m_s, track_width_m=track_width_m, angle_rad=angle_rad)
+    h = np.fft.fftshift(np.fft.irfft(mag, n))
+    c = n // 2
+    half = LOSS_TAPS // 2
+    taps = h[c - half: c + half + 1] * np.hanning(LOSS_TAPS + 2)[1:-1]
+    return taps / taps.sum() * mag[0]
+
+
+@functools.lru_cache(maxsize=256)
+def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q):
+    """Record equalisation: the standard flux curve times the maker's treble boost (peaking)."""
+    sos = []
+    # (1 + 1/(sT1)) / (1 + sT2) = (sT1 + 1) / (sT1 (1 + sT2)); a 20 Hz pole keeps it realisable.
+    t2 = t2_us * 1e-6
+    if t1_us:
+        t1 = t1_us * 1e-6
+        eps = 2 * np.pi * 20.0  # the record amplifier stops its bass boost below 20 Hz
+        b_s = np.polymul([t1, 1.0], [1.0])
+        a_s = np.polymul([t1, t1 * eps], [t2, 1.0])
+    else:
+        b_s, a_s = [1.0], [t2, 1.0]
+    sos.append(_bilinear_sos(b_s, a_s, fs_hz, 1 / (2 * np.pi * t2)))
+    if boost_db:
+        sos.append(_peaking_sos(boost_hz, boost_db, boost_q, fs_hz))
+    return LinearChain(np.concatenate(sos), None, fs_hz)
+
+
+@functools.lru_cache(maxsize=256)
+def playback_chain(fs_hz, speed_m_s, t1_us, t2_us, spacing_m, depth_m, gap_m, track_width_m,
+                   angle_rad, bump_hz, bump_db, low_hz):
+    """Playback: losses (FIR), inverse flux curve, head bump and the low-frequency roll-off."""
+    t2 = t2_us * 1e-6
+    sos = []
+    # inverse flux curve: sT1(1 + sT2)/(1 + sT1), with a pole at 4·Nyquist to keep it proper
+    top = 1 / (2 * np.pi * 2 * fs_hz)
+    if t1_us:
+        t1 = t1_us * 1e-6
+        b_s = np.polymul([t1, 0.0], [t2, 1.0])
+        a_s = np.polymul([t1, 1.0], [top, 1.0])
+    else:
+        b_s, a_s = [t2, 1.0], [top, 1.0]
+    sos.append(_bilinear_sos(b_s, a_s, fs_hz, 1 / (2 * np.pi * t2)))
+    if bump_db:
+        sos.append(_peaking_sos(bump_hz, bump_db, 1.2, fs_hz))
+    sos.append(sps.butter(2, low_hz, btype="highpass", fs=fs_hz, output="sos"))
+    fir = _loss_fir(fs_hz, speed_m_s, spacing_m, depth_m, gap_m, track_width_m, angle_rad)
+    return LinearChain(np.concatenate(sos), fir, fs_hz)
