@@ -22,6 +22,7 @@ def atomic_path(path: str | Path):
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=folder)
         os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
     except OSError as exc:
         raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
     try:
@@ -31,6 +32,12 @@ def atomic_path(path: str | Path):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ import numpy as np
 from izdat.errors import GrooveError
 from izdat.lathe import Record
 
-__all__ = ["Picture", "render", "PICTURE_MARGIN_MM"]
+__all__ = ["Picture", "render", "start_angle_deg", "PICTURE_MARGIN_MM"]
 
 #: Space around the disc in the picture (mm), as on a scanner bed.
 PICTURE_MARGIN_MM = 6.0
@@ -51,6 +51,11 @@ class Picture:
                 "angle_convention": "degrees counter-clockwise from +x as seen in the picture (y up)"}
 
 
+def start_angle_deg(seed: int) -> float:
+    """Where the groove starts (degrees counter-clockwise from +x), as the film happened to lie."""
+    return float(np.random.default_rng([seed, 0x57A7]).uniform(0, 360))
+
+
 def render(record: Record, *, dpi: float = 1200, xray: np.ndarray | None = None, seed: int = 0,
            hole_offset_mm: float | None = None) -> Picture:
     """Draw ``record`` at ``dpi`` dots per inch over the radiograph ``xray``.
@@ -65,7 +70,7 @@ def render(record: Record, *, dpi: float = 1200, xray: np.ndarray | None = None,
         Radiograph, float in [0, 1] (1 = bone), square, any size; stretched over the disc.
         Default: plain film.
     seed : int
-        Seeds the scissor-cut outline, the burnt hole and its place.
+        Seeds the scissor-cut outline, the burnt hole and its place, and where the groove starts.
     hole_offset_mm : float, optional
         How far the burnt hole misses the spiral centre (mm, 0–20); default random in 1–4 mm.
     """
@@ -80,7 +85,7 @@ def render(record: Record, *, dpi: float = 1200, xray: np.ndarray | None = None,
     disc_r_px = record.diameter_m / 2 * px_per_m
     size = int(math.ceil(record.diameter_m * px_per_m + 2 * PICTURE_MARGIN_MM * 1e-3 * px_per_m)) | 1
     cx = cy = (size - 1) / 2
-    start_angle = float(rng.uniform(0, 2 * math.pi))
+    start_angle = math.radians(start_angle_deg(seed))
 
     edge = _scissor_outline(rng, disc_r_px, px_per_m)
     hole_angle = rng.uniform(0, 2 * math.pi)

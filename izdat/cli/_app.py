@@ -12,3 +12,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+@app.callback()
+def _izdat() -> None:
+    """izdat: the Soviet underground music presses in software."""

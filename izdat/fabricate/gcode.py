@@ -1,0 +1,58 @@
+"""G-code for a CNC drag knife, engraving bit or laser: G21 (mm), G90 (absolute)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from izdat.errors import GrooveError
+from izdat.fabricate._text import format_points
+from izdat.fabricate.plan import CutPlan
+from izdat.files import atomic_path
+
+__all__ = ["write_gcode", "read_gcode_path"]
+
+
+def write_gcode(plan: CutPlan, path: str | Path, *, feed_mm_min: float = 600.0, depth_mm: float = 0.06,
+                safe_z_mm: float = 2.0, cut_outline: bool = True) -> Path:
+    """Write ``plan`` as G-code and return its path.
+
+    The groove is one continuous ``G1`` path at ``depth_mm`` below the surface (Z = −depth),
+    fed at ``feed_mm_min``; then the outline and the spindle hole are cut as full ``G2`` circles
+    through the film (Z = −(depth + 0.3) mm). Coordinates are rounded to 1 µm.
+    """
+    for name, value, lo, hi in (("feed_mm_min", feed_mm_min, 1, 100_000), ("depth_mm", depth_mm, 0.001, 5),
+                                ("safe_z_mm", safe_z_mm, 0.1, 100)):
+        if not np.isfinite(value) or not lo <= value <= hi:
+            raise GrooveError(f"{name} must be between {lo:g} and {hi:g}, not {value!r}")
+    cx, cy = plan.centre_mm
+    head = ("; izdat bone record: groove centre line, then outline and spindle hole\n"
+            f"; {plan.points} groove points, {plan.length_mm():.1f} mm of groove\n"
+            "G21 ; millimetres\nG90 ; absolute\nG17\n"
+            f"G0 Z{safe_z_mm:.3f}\nG0 X{plan.x_mm[0]:.3f} Y{plan.y_mm[0]:.3f}\n"
+            f"G1 Z{-depth_mm:.3f} F{feed_mm_min / 4:.0f}\nG1 F{feed_mm_min:.0f}\n")
+    groove = format_points(plan.x_mm, plan.y_mm, decimals=3, before=b"G1 X", between=b" Y", after=b"\n")
+    tail = [f"G0 Z{safe_z_mm:.3f}"]
+    if cut_outline:
+        through = depth_mm + 0.3
+        for radius in (plan.hole_radius_mm, plan.outline_radius_mm):
+            tail += [f"G0 X{cx + radius:.3f} Y{cy:.3f}", f"G1 Z{-through:.3f} F{feed_mm_min / 4:.0f}",
+                     f"G2 X{cx + radius:.3f} Y{cy:.3f} I{-radius:.3f} J0 F{feed_mm_min:.0f}", f"G0 Z{safe_z_mm:.3f}"]
+    tail += ["M2", ""]
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(head.encode())
+        f.write(groove)
+        f.write("\n".join(tail).encode())
+    return Path(path)
+
+
+_MOVE = re.compile(rb"^G1 X(-?[0-9.]+) Y(-?[0-9.]+)", re.M)
+
+
+def read_gcode_path(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """The ``G1 X… Y…`` moves of a G-code file as arrays of x and y (mm): the groove path back."""
+    text = Path(path).read_bytes()
+    pairs = np.array(_MOVE.findall(text), dtype=np.float64)
+    return pairs[:, 0], pairs[:, 1]

@@ -1,0 +1,96 @@
+"""Write a cut record's files: picture, laser/CNC files, playback metadata and a preview."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+import izdat
+from izdat.audio import save
+from izdat.errors import GrooveError
+from izdat.fabricate import CutPlan, write_dxf, write_gcode, write_svg
+from izdat.files import atomic_path, staged_folder
+from izdat.lathe import Record
+from izdat.render import render, start_angle_deg
+from izdat.xray import KINDS, load_radiograph, radiograph
+
+__all__ = ["FORMATS", "write_record", "backdrop"]
+
+#: File kinds ``write_record`` can write, and their names in the output folder.
+FORMATS = {"png": "record.png", "svg": "record.svg", "gcode": "record.gcode", "dxf": "record.dxf",
+           "json": "record.json", "wav": "preview.wav"}
+#: Side of the radiograph the renderer stretches over the disc (px): film grain finer than this is
+#: lost under the groove anyway.
+XRAY_PX = 2048
+
+
+def backdrop(xray: str | Path | None, seed: int) -> tuple[np.ndarray, dict]:
+    """The radiograph to cut into: a built-in kind (``skull``, ``hand``, ``chest``), a file
+    (PNG, JPEG, TIFF, DICOM), or ``None`` for a built-in kind chosen by ``seed``."""
+    if xray is None:
+        xray = KINDS[seed % len(KINDS)]
+    if str(xray) in KINDS:
+        return radiograph(str(xray), XRAY_PX, seed=seed), {"kind": str(xray), "seed": seed}
+    return load_radiograph(xray, XRAY_PX), {"file": Path(xray).name}
+
+
+def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), dpi: float = 1200,
+                 xray: str | Path | None = None, seed: int = 0, hole_offset_mm: float | None = None,
+                 feed_mm_min: float = 600.0, depth_mm: float = 0.06, bar=None) -> dict[str, Path]:
+    """Write the chosen ``formats`` of ``record`` into ``outdir``, all or nothing.
+
+    Returns the paths written, by format. See :data:`FORMATS`; ``bar`` is an optional progress
+    object with ``add_task``/``advance`` (rich).
+    """
+    formats = [f.strip().lower() for f in formats]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise GrooveError(f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
+    if not 50 <= dpi <= 4800:
+        raise GrooveError(f"dpi must be between 50 and 4800 dots per inch, not {dpi!r}")
+    steps = bar.add_task("writing", total=len(formats)) if bar is not None else None
+    angle = start_angle_deg(seed)
+    meta = {"izdat_version": izdat.__version__, "kind": "bone record", "seed": seed, **record.info()}
+    written = {}
+    with staged_folder(outdir) as stage:
+        picture = None
+        if "png" in formats or "json" in formats:
+            film, film_info = backdrop(xray, seed)
+            if "png" in formats:
+                picture = render(record, dpi=dpi, xray=film, seed=seed, hole_offset_mm=hole_offset_mm)
+                with atomic_path(stage / FORMATS["png"]) as tmp:
+                    Image.fromarray(picture.pixels).save(tmp, format="PNG", dpi=(dpi, dpi), compress_level=1)
+                meta["picture"] = {"file": FORMATS["png"], **picture.info()}
+                _advance(bar, steps)
+            meta["xray"] = film_info
+        plan = CutPlan.of(record, start_angle_deg=angle)
+        for fmt, writer in (("svg", lambda p: write_svg(plan, p)),
+                            ("gcode", lambda p: write_gcode(plan, p, feed_mm_min=feed_mm_min, depth_mm=depth_mm)),
+                            ("dxf", lambda p: write_dxf(plan, p))):
+            if fmt in formats:
+                writer(stage / FORMATS[fmt])
+                _advance(bar, steps)
+        meta["fabrication"] = {"units": "mm", "origin": "top left, y down (DXF: bottom left, y up)",
+                               "size_mm": plan.size_mm, "centre_mm": list(plan.centre_mm),
+                               "groove_start_angle_deg": angle, "groove_points": plan.points,
+                               "groove_length_mm": plan.length_mm(), "spindle_hole_diameter_mm": 2 * plan.hole_radius_mm,
+                               "gcode": {"feed_mm_min": feed_mm_min, "depth_mm": depth_mm}}
+        if "wav" in formats:
+            save(record.playback(), stage / FORMATS["wav"])
+            meta["preview"] = {"file": FORMATS["wav"], "model": "velocity pickup with the playback curve, band-limited"}
+            _advance(bar, steps)
+        if "json" in formats:
+            meta["files"] = [FORMATS[f] for f in formats]
+            with atomic_path(stage / FORMATS["json"]) as tmp:
+                tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+            _advance(bar, steps)
+        written = {f: Path(outdir) / FORMATS[f] for f in formats}
+    return written
+
+
+def _advance(bar, task):
+    if bar is not None:
+        bar.advance(task)
