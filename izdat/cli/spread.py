@@ -1,0 +1,127 @@
+"""`izdat spread` (simulate the underground, or validate with plain SIR) and `izdat lineage`."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from izdat.cli._app import app
+from izdat.files import atomic_path, staged_folder
+from izdat.progress import console, progress
+from izdat.underground.errors import SpreadError
+
+
+def _years(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d{4})\s*[-:]\s*(\d{4})\s*", text)
+    if not m:
+        raise SpreadError(f"--years must look like 1946-1990, got {text!r}.")
+    a, b = int(m.group(1)), int(m.group(2))
+    if not (1946 <= a <= b <= 1991):
+        raise SpreadError(f"--years {a}-{b} must lie within 1946-1991 with the first year not after the last.")
+    return a, b
+
+
+def _sir(edges: Path, p: Optional[float], initial: str, runs: int, seed: int, as_json: bool) -> None:
+    import numpy as np
+
+    from izdat.underground.sir import read_edges, sir_final_sizes
+    if p is None:
+        raise SpreadError("--sir needs --p, the transmission probability per edge.")
+    try:
+        init = [int(x) for x in initial.split(",") if x.strip()]
+    except ValueError:
+        raise SpreadError(f"--initial must be comma-separated node ids, got {initial!r}.") from None
+    indptr, indices, labels = read_edges(edges)
+    t = time.perf_counter()
+    sizes = sir_final_sizes(indptr, indices, labels, p, init, runs, seed)
+    took = time.perf_counter() - t
+    out = {"nodes": int(labels.size), "edges": int(indices.size // 2), "p": p, "initial": init, "runs": runs,
+           "mean": float(sizes.mean()), "std": float(sizes.std(ddof=1)) if runs > 1 else 0.0,
+           "sizes": sizes.tolist(), "seconds": took}
+    if as_json:
+        print(json.dumps(out))
+    else:
+        print(f"final size {out['mean']:.2f} ± {out['std']:.2f} over {runs} runs ({out['nodes']} nodes)")
+
+
+@app.command()
+def spread(
+    outdir: Optional[Path] = typer.Option(None, "-o", "--outdir", help="Folder for lineage.sqlite, summary.json and plots."),
+    people: int = typer.Option(100_000, "--people", help="People in the synthetic society."),
+    years: str = typer.Option("1946-1990", "--years", help="First and last year, within 1946-1991."),
+    seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same database."),
+    scenario: Optional[Path] = typer.Option(None, "--scenario", help="TOML file of parameters over the default."),
+    runs: int = typer.Option(1, "--runs", help="Runs (seeds seed, seed+1, ...): an ensemble with uncertainty."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", help="Dask scheduler address for --runs, or 'local'."),
+    sir: Optional[Path] = typer.Option(None, "--sir", help="Validation: plain SIR on this edge list instead."),
+    p: Optional[float] = typer.Option(None, "--p", help="SIR transmission probability per edge."),
+    initial: str = typer.Option("0", "--initial", help="SIR initially infected nodes, comma-separated."),
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON on stdout."),
+) -> None:
+    """Simulate copies spreading through a Soviet society from 1946; write lineage.sqlite, summary.json, plots."""
+    if runs < 1:
+        raise SpreadError(f"--runs must be at least 1, got {runs}.")
+    if sir is not None:
+        _sir(sir, p, initial, runs, seed, as_json)
+        return
+    from izdat.underground import build_society, load_scenario, simulate
+    from izdat.underground.ensemble import run_ensemble
+    from izdat.underground.lineage import write_lineage
+    from izdat.underground.plots import write_plots
+    from izdat.underground.summary import summarize
+
+    if people < 1:
+        raise SpreadError(f"--people must be a positive number of people, got {people}.")
+    if outdir is None:
+        raise SpreadError("izdat spread needs -o OUTDIR (or --sir EDGES for the validation mode).")
+    start, end = _years(years)
+    sc = load_scenario(scenario)
+    t0 = time.perf_counter()
+    with progress() as bar, staged_folder(outdir) as stage:
+        task = bar.add_task("building society", total=4)
+        society = build_society(people, sc, seed)
+        bar.update(task, advance=1, description="simulating")
+        history = simulate(society, sc, seed=seed, start_year=start, end_year=end)
+        bar.update(task, advance=1, description="writing lineage.sqlite")
+        from izdat import __version__ as version
+        write_lineage(stage / "lineage.sqlite", history, society, scenario_text=sc.text, version=str(version))
+        bar.update(task, advance=1, description="plots")
+        summary = summarize(history, society, sc)
+        write_plots(summary, stage, wage_rub=(sc["money"]["wage_low_rub"], sc["money"]["wage_high_rub"]))
+        if runs > 1:
+            bar.update(task, description=f"ensemble of {runs}")
+            summary["ensemble"] = run_ensemble(people, sc, range(seed, seed + runs), start, end, cluster)
+        summary["seconds"] = round(time.perf_counter() - t0, 2)
+        with atomic_path(stage / "summary.json") as tmp:
+            tmp.write_text(json.dumps(summary, indent=1))
+        bar.update(task, advance=1)
+    if as_json:
+        print(json.dumps({k: v for k, v in summary.items() if k != "yearly"}))
+    else:
+        console.print(f"{summary['copies']:,} copies of {summary['titles']} recordings among {people:,} people, "
+                      f"{summary['arrests']:,} arrests; written to {outdir}", markup=False)
+
+
+@app.command()
+def lineage(
+    db: Path = typer.Argument(..., help="lineage.sqlite written by izdat spread."),
+    copy_id: int = typer.Argument(..., help="Id of the copy."),
+    as_json: bool = typer.Option(False, "--json", help="Print the chain as JSON."),
+) -> None:
+    """Print a copy's chain back to the original: who copied it from whom, on what, when."""
+    from izdat.underground.lineage import chain
+    rows = chain(db, copy_id)
+    if as_json:
+        print(json.dumps(rows))
+        return
+    for r in rows:
+        how = r["deck"] or r["lathe"] or ""
+        maker = "abroad / the state" if r["maker"] is None else f"person {r['maker']}"
+        print(f"copy {r['id']:>9}  gen {r['generation']:>2}  {r['medium']:<8} {r['made']}  {r['city']:<12} "
+              f"made by {maker}{' on ' + how if how else ''} for person {r['owner']}, "
+              f"{r['price_rub']:.2f} rub, {r['fate']}{' (fake)' if r['fake'] else ''}")
