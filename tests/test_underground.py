@@ -1,0 +1,181 @@
+"""The underground: calibration figures from the seeds, determinism, lineage store and bad input."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from izdat.underground import SpreadError, LineageError, build_society, load_scenario, simulate
+from izdat.underground.lineage import chain, write_lineage
+from izdat.underground.scenario import merge_scenario
+from izdat.underground.simulate import C_FATE, C_GEN, C_MEDIUM, C_PARENT, F_ENDED, F_MADE, F_PRICE
+from izdat.underground.society import DAYS_PER_YEAR, population_millions, recorders_in_circulation
+from izdat.underground.summary import summarize
+
+N = 30_000
+
+
+@pytest.fixture(scope="module")
+def run():
+    sc = load_scenario()
+    society = build_society(N, sc, 7)
+    history = simulate(society, sc, seed=7)
+    return sc, society, history
+
+
+def test_recorder_curve_hits_the_seed_figures():
+    """The curve passes 128,000 (1960) and 4.7 million (1985), seed 000."""
+    sc = load_scenario()
+    assert recorders_in_circulation(1960, sc) == pytest.approx(128_000)
+    assert recorders_in_circulation(1985, sc) == pytest.approx(4.7e6)
+    assert recorders_in_circulation(1950, sc) == 0
+
+
+def test_society_owns_recorders_at_the_national_rate(run):
+    """Households with a recorder in 1985, scaled to the USSR, are 4.7 million within 5 %."""
+    sc, society, _ = run
+    owners = (society.recorder_day <= (1985 - 1946) * DAYS_PER_YEAR).sum()
+    scaled = owners * population_millions(1985, sc) * 1e6 / society.n
+    assert scaled == pytest.approx(4.7e6, rel=0.05)
+
+
+def test_network_is_heavy_tailed_and_symmetric(run):
+    _, society, _ = run
+    deg = society.degree
+    assert 6 < deg.mean() < 12
+    assert deg.max() > 15 * deg.mean()
+    # CSR stores each tie both ways
+    i = np.repeat(np.arange(society.n), deg)
+    fwd = set(zip(i[:5000].tolist(), society.indices[:5000].tolist()))
+    back = set(zip(society.indices.tolist(), i.tolist()))
+    assert fwd <= back
+
+
+def test_media_appear_in_their_eras(run):
+    sc, _, h = run
+    year = 1946 + h.cf[:, F_MADE] / DAYS_PER_YEAR
+    med = h.ci[:, C_MEDIUM]
+    assert year[med == 1].min() < year[med == 2].min() < year[med == 3].min()
+    assert year[med == 1].min() < 1950                       # bone records from the late 1940s
+    assert year[med == 1].max() < sc["media"]["bone_end"]
+    assert year[med == 3].min() >= sc["media"]["cassette_from"] - 1
+
+
+def test_generations_grow_one_per_copy(run):
+    _, _, h = run
+    has = h.ci[:, C_PARENT] >= 0
+    assert np.all(h.ci[has, C_GEN] == h.ci[h.ci[has, C_PARENT], C_GEN] + 1)
+    assert np.all(h.cf[has, F_MADE] >= h.cf[h.ci[has, C_PARENT], F_MADE])
+    assert h.ci[:, C_GEN].max() >= 5
+
+
+def test_bone_confiscations_surge_after_the_ban(run):
+    _, _, h = run
+    conf = (h.ci[:, C_FATE] == 2) & (h.ci[:, C_MEDIUM] == 1)
+    y = 1946 + h.cf[conf, F_ENDED] / DAYS_PER_YEAR
+    before = ((y >= 1950) & (y < 1958)).sum() / 8
+    after = ((y >= 1958) & (y < 1966)).sum() / 8
+    assert after > 2 * before
+    assert len(h.arrests) > 0
+
+
+def test_prices_follow_the_seeds(run):
+    sc, society, h = run
+    med, price = h.ci[:, C_MEDIUM], h.cf[:, F_PRICE]
+    copy = h.ci[:, C_GEN] > 0
+    assert set(np.unique(price[(med == 1) & copy])) == {1.0}            # a bone record ~1 rouble
+    assert set(np.unique(price[med >= 2])) <= {0.0, 0.6, 3.0}             # friend, dealer
+    lp = dict(zip(society.city_names, society.city_lp_rub))
+    assert lp["Leningrad"] == pytest.approx(25) and lp["Sverdlovsk"] == pytest.approx(200)
+    assert lp["Sverdlovsk"] / 150 > 1                                   # an LP above a month's wage
+
+
+def test_same_seed_same_history_other_seed_differs(run):
+    sc, society, h = run
+    again = simulate(build_society(N, sc, 7), sc, seed=7)
+    assert np.array_equal(h.ci, again.ci) and np.array_equal(h.cf, again.cf)
+    other = simulate(society, sc, seed=8)
+    assert other.n_copies != h.n_copies
+
+
+def test_lineage_db_round_trip(run, tmp_path):
+    sc, society, h = run
+    db = tmp_path / "lineage.sqlite"
+    write_lineage(db, h, society)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM copies").fetchone()[0] == h.n_copies
+    media = dict(con.execute("SELECT medium, COUNT(*) FROM copies GROUP BY medium").fetchall())
+    assert media["bone"] == int((h.ci[:, C_MEDIUM] == 1).sum())
+    assert con.execute("SELECT COUNT(*) FROM copies WHERE medium IN ('reel','cassette') AND deck IS NULL").fetchone()[0] == 0
+    deep = int(np.argmax(h.ci[:, C_GEN]))
+    rows = chain(db, deep)
+    assert len(rows) == h.ci[deep, C_GEN] + 1 and rows[-1]["generation"] == 0 and rows[-1]["parent"] is None
+    with pytest.raises(LineageError, match="not in the database"):
+        chain(db, h.n_copies + 5)
+
+
+def test_summary_figures(run):
+    sc, society, h = run
+    s = summarize(h, society, sc)
+    assert s["first_year_by_medium"]["bone"] < s["first_year_by_medium"]["reel"]
+    assert sum(s["copies_by_medium"].values()) == s["copies"]
+    assert s["first_confiscation_year"] is not None
+
+
+def test_unknown_scenario_key_lists_valid_keys(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text("[state]\nban_yr = 1958\n")
+    with pytest.raises(SpreadError, match=r"valid keys are: .*ban_year"):
+        load_scenario(f)
+    with pytest.raises(SpreadError, match="valid tables"):
+        merge_scenario({"stat": {}})
+    with pytest.raises(SpreadError, match="0-1"):
+        merge_scenario({"spread": {"pass_probability": 2.0}})
+
+
+def test_scenario_changes_the_run():
+    sc = merge_scenario({"state": {"ban_year": 1950}, "spread": {"pass_probability": 0.0}})
+    h = simulate(build_society(5000, sc, 1), sc, seed=1)
+    assert np.all(h.ci[:, C_GEN] == 0)          # nothing passes on
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "izdat", *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--people", "-5"], "positive"),
+    (["--years", "1930-1990"], "1946-1991"),
+    (["--years", "1990-1960"], "1946-1991"),
+])
+def test_cli_bad_input_one_sentence_nothing_written(tmp_path, args, words):
+    out = tmp_path / "out"
+    r = _cli("spread", "-o", str(out), *args)
+    assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.strip().count("\n") == 0
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_cli_spread_and_lineage(tmp_path):
+    out = tmp_path / "out"
+    r = _cli("spread", "-o", str(out), "--people", "3000", "--seed", "2", "--years", "1950-1975", "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["years"] == [1950, 1975]
+    for name in ("lineage.sqlite", "summary.json", "alive_by_medium.png", "generations.png", "spread_by_city.png",
+                 "state.png", "price_vs_wage.png"):
+        assert (out / name).stat().st_size > 0
+    assert sqlite3.connect(out / "lineage.sqlite").execute("SELECT seed FROM run").fetchone()[0] == 2
+    r = _cli("lineage", str(out / "lineage.sqlite"), str(s["copies"] - 1))
+    assert r.returncode == 0 and "gen" in r.stdout
+    r = _cli("lineage", str(out / "lineage.sqlite"), "99999999")
+    assert r.returncode == 2 and "not in the database" in r.stderr
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not a database at all" * 100)
+    r = _cli("lineage", str(bad), "1")
+    assert r.returncode == 2 and "not a readable" in r.stderr
+    r = _cli("lineage", str(tmp_path / "missing.sqlite"), "1")
+    assert r.returncode == 2 and "does not exist" in r.stderr
