@@ -205,7 +205,7 @@ class TapeDeck:
         overbias_m = 0.3e-6 * max(self.bias - 1.0, 0.0)  # over-bias erases short wavelengths
         return heads.playback_chain(float(fs_hz), p.speed_m_s, t1, t2, p.spacing_m + overbias_m,
                                     p.depth_m, p.gap_m, p.track_width_m, float(azimuth_error_rad),
-                                    p.bump_hz, p.bump_db, p.lower_hz * 0.75)
+                                    p.bump_hz, p.bump_db, p.lower_hz)
 
     def _field_gain(self) -> float:
         """Head field (units of a) per unit of record-EQ output at 0 dBFS."""

@@ -80,82 +80,90 @@ _GOST = "GOST 12392-71 (household tape recorders: classes and parameters), as su
 PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
     DeckPreset(
         name="dnepr-11", title="Dnepr-11", made="Kiev Tape Recorder Plant, USSR, 1960",
+        spacing_m=0.4315 * _UM, flutter_scale_pct=0.1479, hiss_db=-63.22,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=50.0, upper_hz=10000.0, snr_db=40.0,
         wow_flutter_pct=0.4,
         sources=("manufacturer's passport figures as reproduced on Soviet radio-collector sites "
                  "(not verified in this project; see docs/tape.md)",),
         notes="valve machine; S/N and W&F assumed at the class-3 limits of the period",
-        track_width_m=2.0 * _MM, gap_m=4.0 * _UM, depth_m=2.5 * _UM, boost_hz=8500, boost_db=6,
+        track_width_m=2.0 * _MM, gap_m=2.4 * _UM, depth_m=1.25 * _UM, boost_hz=8500, boost_db=6,
         headroom_db=6.0, hum_db=-52.0, dropouts_per_min=2.0, capstan_diameter_m=10 * _MM,
         reel_radius_m=55 * _MM, motor_hz=23.3, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=6),
     DeckPreset(
         name="yauza-5", title="Yauza-5", made="Moscow Electromechanical Plant No. 1, USSR, 1960",
+        spacing_m=0.4148 * _UM, flutter_scale_pct=0.1139, hiss_db=-65.0,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=40.0, upper_hz=12000.0, snr_db=42.0,
         wow_flutter_pct=0.3,
         sources=("instruction manual figures as reproduced on Soviet radio-collector sites "
                  "(not verified in this project; see docs/tape.md)",),
         notes="S/N assumed (typical valve deck of the class)",
-        track_width_m=2.0 * _MM, gap_m=6.0 * _UM, depth_m=3.0 * _UM, boost_hz=10000, boost_db=5,
+        track_width_m=2.0 * _MM, gap_m=3.6 * _UM, depth_m=1.5 * _UM, boost_hz=10000, boost_db=5,
         headroom_db=7.0, hum_db=-55.0, dropouts_per_min=1.5, capstan_diameter_m=12 * _MM,
         reel_radius_m=60 * _MM, motor_hz=23.3, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=6),
     DeckPreset(
         name="vesna", title="Vesna (portable)", made="Iskra plant, Zaporozhye, USSR, 1963",
+        spacing_m=0.835 * _UM, flutter_scale_pct=0.1808, hiss_db=-51.64,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=100.0, upper_hz=6000.0, snr_db=38.0,
         wow_flutter_pct=0.5,
         sources=("DESIGN.md: 'Vesna (1963): 100–6000 Hz at 9.53 cm/s'",),
         notes="S/N and W&F not found: assumed 38 dB and 0.5 % (battery portable, class 4)",
-        track_width_m=2.0 * _MM, gap_m=7.0 * _UM, depth_m=3.0 * _UM, boost_hz=5000, boost_db=4,
+        track_width_m=2.0 * _MM, gap_m=4.2 * _UM, depth_m=1.5 * _UM, boost_hz=5000, boost_db=4,
         bump_hz=120, headroom_db=5.0, hum_db=-60.0, dropouts_per_min=3.0,
         capstan_diameter_m=6 * _MM, roller_diameter_m=16 * _MM, reel_radius_m=35 * _MM,
         motor_hz=40.0, speed_tolerance_pct=3.0, azimuth_tolerance_arcmin=8),
     DeckPreset(
         name="mayak-203", title="Mayak-203", made="Mayak plant, Kiev, USSR, 1974",
+        spacing_m=0.0679 * _UM, flutter_scale_pct=0.1027, hiss_db=-71.54,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=40.0, upper_hz=14000.0, snr_db=46.0,
         wow_flutter_pct=0.25,
         sources=("manufacturer's figures for 9.53 cm/s as reproduced on Soviet radio-collector "
                  "sites (not verified in this project; see docs/tape.md)",),
         notes="class-2 transistor deck; quarter-track",
-        track_width_m=1.0 * _MM, gap_m=2.0 * _UM, depth_m=1.5 * _UM, boost_hz=11000, boost_db=7,
+        track_width_m=1.0 * _MM, gap_m=1.2 * _UM, depth_m=0.75 * _UM, boost_hz=11000, boost_db=7,
         headroom_db=7.0, hum_db=-70.0, dropouts_per_min=1.0, capstan_diameter_m=10 * _MM,
         motor_hz=25.0, speed_tolerance_pct=1.5, azimuth_tolerance_arcmin=4),
     DeckPreset(
         name="elektronika-302", title="Elektronika-302", made="Tochmash, Moscow, USSR, 1974",
+        spacing_m=0.4104 * _UM, flutter_scale_pct=0.1793, hiss_db=-63.43,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=63.0, upper_hz=10000.0, snr_db=42.0,
         wow_flutter_pct=0.4,
         sources=("instruction manual figures (63–10000 Hz, ±0.4 %, −42 dB) as reproduced on "
                  "Soviet radio-collector sites (not verified in this project; see docs/tape.md)",),
         notes="mono portable cassette; the most common Soviet cassette machine",
-        track_width_m=1.5 * _MM, gap_m=1.5 * _UM, depth_m=1.0 * _UM, boost_hz=8000, boost_db=8,
+        track_width_m=1.5 * _MM, gap_m=0.9 * _UM, depth_m=0.5 * _UM, boost_hz=8000, boost_db=8,
         bump_hz=70, headroom_db=5.0, hum_db=-62.0, print_through_db=-52.0, dropouts_per_min=3.0,
         layer_thickness_m=18 * _UM, capstan_diameter_m=2.0 * _MM, roller_diameter_m=10 * _MM,
         reel_radius_m=18 * _MM, motor_hz=40.0, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=5),
     DeckPreset(
         name="rus-205", title="Rus'-205", made="USSR, early 1980s",
+        spacing_m=0.1775 * _UM, flutter_scale_pct=0.1145, hiss_db=-70.14,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=63.0, upper_hz=12500.0, snr_db=45.0,
         wow_flutter_pct=0.3,
         sources=("DESIGN.md: \"Rus'-205 cassette: 63–12500 Hz, 0.3 %\"",),
         notes="S/N not found: assumed 45 dB (class-2 cassette deck without noise reduction)",
-        track_width_m=1.5 * _MM, gap_m=1.2 * _UM, depth_m=0.9 * _UM, boost_hz=10000, boost_db=8,
+        track_width_m=1.5 * _MM, gap_m=0.72 * _UM, depth_m=0.45 * _UM, boost_hz=10000, boost_db=8,
         bump_hz=70, headroom_db=5.0, hum_db=-70.0, print_through_db=-52.0, dropouts_per_min=2.0,
         layer_thickness_m=18 * _UM, capstan_diameter_m=2.4 * _MM, roller_diameter_m=10 * _MM,
         reel_radius_m=18 * _MM, motor_hz=33.0, speed_tolerance_pct=1.5, azimuth_tolerance_arcmin=4),
     DeckPreset(
         name="sony-tc-260", title="Sony TC-260", made="Sony, Japan, 1967",
+        spacing_m=0.8325 * _UM, flutter_scale_pct=0.0801, hiss_db=-68.48,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=50.0, upper_hz=15000.0, snr_db=50.0,
         wow_flutter_pct=0.19, eq="NAB",
         sources=("DESIGN.md: 'Sony TC-260: 50 dB, 50 Hz–15 kHz, 0.19 %' (7½ ips assumed)",),
         notes="smuggled by sailors; quarter-track stereo, used here one track",
-        track_width_m=1.0 * _MM, gap_m=2.5 * _UM, depth_m=2.0 * _UM, boost_hz=13000, boost_db=5,
+        track_width_m=1.0 * _MM, gap_m=1.5 * _UM, depth_m=1 * _UM, boost_hz=16000, boost_db=9,
         headroom_db=8.0, hum_db=-80.0, dropouts_per_min=0.5, capstan_diameter_m=9 * _MM,
         motor_hz=25.0, speed_tolerance_pct=0.8, azimuth_tolerance_arcmin=2, formulation="Fe2O3 (Sony PR-150)"),
     DeckPreset(
         name="sony-tc-129", title="Sony TC-129", made="Sony, Japan, 1975",
+        spacing_m=0.2253 * _UM, flutter_scale_pct=0.0704, hiss_db=-72.77,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=40.0, upper_hz=13000.0, snr_db=48.0,
         wow_flutter_pct=0.15,
         sources=("published brochure figures for normal (Fe2O3) tape, Dolby off, as recalled "
                  "(not verified in this project; see docs/tape.md)",),
         notes="1970s Japanese cassette deck; W&F published as WRMS, treated as weighted peak",
-        track_width_m=0.6 * _MM, gap_m=1.0 * _UM, depth_m=0.8 * _UM, boost_hz=11000, boost_db=8,
+        track_width_m=0.6 * _MM, gap_m=0.6 * _UM, depth_m=0.4 * _UM, boost_hz=11000, boost_db=8,
         bump_hz=60, headroom_db=6.0, hum_db=-85.0, print_through_db=-54.0, dropouts_per_min=1.0,
         layer_thickness_m=18 * _UM, capstan_diameter_m=2.5 * _MM, roller_diameter_m=11 * _MM,
         reel_radius_m=18 * _MM, motor_hz=40.0, speed_tolerance_pct=1.0, azimuth_tolerance_arcmin=2),
