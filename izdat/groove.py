@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import signal
 
 from izdat.errors import GrooveError
@@ -104,21 +105,52 @@ class Equalisation:
     def playback_sos(self, sample_rate: float, *, lowpass_hz: float | None = None) -> np.ndarray:
         """Digital filter: groove displacement → audio (the inverse of :meth:`displacement_sos`
         without the subsonic filter), band-limited by a 2nd-order low-pass at ``lowpass_hz``
-        (default 0.4 × sample rate, at most 20 kHz)."""
+        (default 0.4 × sample rate, at most 20 kHz). For streaming; :meth:`to_audio` is exact."""
+        return _digital_sos(*self._playback_zpk(sample_rate, lowpass_hz), sample_rate)
+
+    def to_displacement(self, audio: np.ndarray, sample_rate: float) -> np.ndarray:
+        """Groove displacement (m per unit velocity gain) for ``audio``, exactly as the analog curve
+        cuts it (with the subsonic filter): applied in the frequency domain, so no turnover is warped."""
+        z, p, k = self.velocity_zpk()
+        hz, hp, hk = signal.butter(2, 2 * math.pi * SUBSONIC_HZ, "highpass", analog=True, output="zpk")
+        return _apply_analog(audio, sample_rate, *_cancel_dc(np.concatenate([z, hz[1:]]), np.concatenate([p, hp])), k * hk)
+
+    def to_audio(self, displacement: np.ndarray, sample_rate: float, *, lowpass_hz: float | None = None) -> np.ndarray:
+        """Audio from a groove displacement: the exact inverse of :meth:`to_displacement` (without
+        its subsonic filter, with a 10 Hz high-pass), band-limited like :meth:`playback_sos`."""
+        z, p, k = self._playback_zpk(sample_rate, lowpass_hz)
+        return _apply_analog(displacement, sample_rate, z, p, k)
+
+    def _playback_zpk(self, sample_rate, lowpass_hz):
         z, p, k = self.velocity_zpk()
         lp = min(20_000.0, 0.4 * sample_rate) if lowpass_hz is None else lowpass_hz
         lz, lpp, lk = signal.butter(2, 2 * math.pi * lp, "lowpass", analog=True, output="zpk")
-        # audio = s·x / R(s): swap zeros and poles of R, and add a zero at DC for the derivative.
-        zeros = np.concatenate([p, [0.0]])
-        poles = np.concatenate([z, lpp])
         hz, hp, hk = signal.butter(1, 2 * math.pi * 10.0, "highpass", analog=True, output="zpk")
-        zeros, poles = _cancel_dc(np.concatenate([zeros, hz]), np.concatenate([poles, hp]))
-        return _digital_sos(zeros, poles, lk * hk / k, sample_rate)
+        # audio = s·x / R(s): swap zeros and poles of R, and add a zero at DC for the derivative.
+        zeros, poles = _cancel_dc(np.concatenate([p, [0.0], hz]), np.concatenate([z, lpp, hp]))
+        return zeros, poles, lk * hk / k
 
     def as_dict(self) -> dict:
         return {"name": self.name, "turnover_hz": self.turnover_hz, "rolloff_10khz_db": self.rolloff_10khz_db,
                 "riaa": self.riaa, "displacement": self.displacement, "reference_hz": REFERENCE_HZ,
                 "subsonic_hz": SUBSONIC_HZ, "note": self.note}
+
+
+def _apply_analog(x, sample_rate, z, p, k):
+    """Filter ``x`` by the analog response k·Π(jω − z)/Π(jω − p), exactly, in the frequency domain.
+
+    The signal is padded by a second of zeros (at least) so the filters' tails do not wrap around.
+    """
+    x = np.asarray(x, np.float64)
+    n = len(x)
+    size = sp_fft.next_fast_len(n + max(int(sample_rate), n // 8), real=True)
+    jw = 2j * math.pi * np.fft.rfftfreq(size, 1 / sample_rate)
+    h = np.full(jw.shape, k, complex)
+    for zero in z:
+        h *= jw - zero
+    for pole in p:
+        h /= jw - pole
+    return sp_fft.irfft(sp_fft.rfft(x, size) * h, size)[:n]
 
 
 def _cancel_dc(zeros, poles):

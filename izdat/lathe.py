@@ -134,7 +134,7 @@ class Record:
         The result is scaled back to the source's level and resampled to ``sample_rate`` Hz.
         """
         x = self.displacement_m if displacement_m is None else np.asarray(displacement_m, float)
-        audio = signal.sosfilt(self.eq.playback_sos(self.sample_rate), x) / self.gain_m
+        audio = self.eq.to_audio(x, self.sample_rate) / self.gain_m
         return Audio(audio.astype(np.float32), self.sample_rate).resample(sample_rate)
 
     def info(self) -> dict:
@@ -329,7 +329,7 @@ class Lathe:
 
         fs = self.sample_rate
         n_rev = self.samples_per_rev
-        x = signal.sosfilt(self.eq.displacement_sos(fs), program)          # m per (m/s at 1 kHz)
+        x = self.eq.to_displacement(program, fs)                          # m per (m/s at 1 kHz)
         peak = float(np.max(np.abs(x)))
         gain = self.max_excursion_m / peak * 10 ** (self.level_db / 20)  # m/s at 1 kHz per unit audio
         x *= gain

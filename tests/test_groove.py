@@ -12,6 +12,12 @@ from izdat.groove import EQUALISATIONS, equalisation, lpi_to_um, parse_rpm, um_t
 FS = 44_100.0
 
 
+def analog_db(eq, f, kind):
+    z, p, k = eq.velocity_zpk()
+    _, h = signal.freqs_zpk(z, p, k, worN=2 * np.pi * np.asarray(f))
+    return 20 * np.log10(np.abs(h)) * (1 if kind == "record" else -1)
+
+
 def response_db(sos, freqs):
     _, h = signal.sosfreqz(sos, worN=np.asarray(freqs), fs=FS)
     return 20 * np.log10(np.abs(h))
@@ -39,20 +45,22 @@ def test_riaa_curve_matches_published_points():
     (published RIAA table: 100 Hz −13.1 dB, 10 kHz +13.7 dB)."""
     eq = equalisation("riaa")
     f = np.array([100.0, 10_000.0])
-    velocity_db = response_db(eq.displacement_sos(FS), f) + 20 * np.log10(2 * np.pi * f)
+    velocity_db = analog_db(eq, f, "record") - analog_db(eq, [1000.0], "record")
     assert velocity_db[0] == pytest.approx(-13.1, abs=0.3)
     assert velocity_db[1] == pytest.approx(13.7, abs=0.3)
 
 
 @pytest.mark.parametrize("rolloff", [-5.0, -10.0, -16.0])
 def test_78_rolloff_is_what_the_playback_loses_at_10khz(rolloff):
-    """Against the same curve without treble boost, playback loses ``rolloff`` dB at 10 kHz."""
+    """Against the same curve without treble boost, the recording gains (and playback loses)
+    ``rolloff`` dB at 10 kHz, once the normalisation at 1 kHz is undone."""
     f = [1000.0, 10_000.0]
-    with_rolloff = response_db(equalisation("78", turnover_hz=500, rolloff_10khz_db=rolloff).playback_sos(FS), f)
-    flat = response_db(equalisation("78", turnover_hz=500, rolloff_10khz_db=0).playback_sos(FS), f)
-    d = with_rolloff - flat                       # both are normalised at 1 kHz: undo that
-    shelf_at_1k = -10 * np.log10(1 + (1000 / 10_000) ** 2 * (10 ** (-rolloff / 10) - 1))
-    assert d[1] - d[0] + shelf_at_1k == pytest.approx(rolloff, abs=0.3)
+    boosted = analog_db(equalisation("78", turnover_hz=500, rolloff_10khz_db=rolloff), f, "record")
+    flat = analog_db(equalisation("78", turnover_hz=500, rolloff_10khz_db=0), f, "record")
+    d = boosted - flat
+    shelf_at_1k = 10 * np.log10(1 + (1000 / 10_000) ** 2 * (10 ** (-rolloff / 10) - 1))
+    neumann_at_10k = -10 * np.log10(1 + (10_000 * 2 * np.pi * 3.18e-6) ** 2)
+    assert d[1] - d[0] + shelf_at_1k - neumann_at_10k == pytest.approx(-rolloff, abs=0.01)
 
 
 def test_blumlein_cut_is_constant_amplitude_below_turnover():
@@ -84,3 +92,20 @@ def test_absurd_rpm_is_refused_with_a_sentence(bad):
 def test_unknown_curve_lists_the_known_ones():
     with pytest.raises(GrooveError, match="blumlein.*riaa"):
         equalisation("edison")
+
+
+@pytest.mark.parametrize("name", ["blumlein", "columbia", "aes", "nab", "riaa"])
+def test_exact_application_reproduces_the_analog_curve(name):
+    """Tones through ``to_displacement`` have the analog curve's velocity within 0.05 dB, 100 Hz–15 kHz."""
+    eq = equalisation(name)
+    freqs = np.array([100.0, 1000.0, 3150.0, 10_000.0, 15_000.0])
+    t = np.arange(int(FS)) / FS
+    x = sum(np.sin(2 * np.pi * f * t) for f in freqs)
+    d = eq.to_displacement(x, FS)
+    spectrum = np.abs(np.fft.rfft(d[int(FS / 4):int(FS / 4) + 22050] * np.hanning(22050)))
+    bins = (freqs * 22050 / FS).round().astype(int)
+    velocity_db = 20 * np.log10(spectrum[bins] * 2 * np.pi * freqs)
+    expected = analog_db(eq, freqs, "record")
+    assert np.allclose(velocity_db - velocity_db[1], expected - expected[1], atol=0.05)
+    back = np.abs(np.fft.rfft(eq.to_audio(d, FS, lowpass_hz=40_000)[int(FS / 4):int(FS / 4) + 22050] * np.hanning(22050)))
+    assert np.allclose(20 * np.log10(back[bins] / back[bins[1]]), 0, atol=0.1)
