@@ -5,7 +5,8 @@ renders to a picture and to files for laser cutters and CNC machines.
 """
 
 from izdat.audio import Audio, load, save
+from izdat.tape import Tape, TapeDeck  # noqa: E402
 from izdat.errors import AudioError, GrooveError, IzdatError, OutputError, PictureError
 
-__all__ = ["Audio", "load", "save", "IzdatError", "AudioError", "GrooveError", "PictureError", "OutputError"]
+__all__ = ["Tape", "TapeDeck", "Audio", "load", "save", "IzdatError", "AudioError", "GrooveError", "PictureError", "OutputError"]
 __version__ = "0.1.0"

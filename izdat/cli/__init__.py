@@ -12,6 +12,7 @@ from izdat.progress import console
 
 # Command modules register themselves on ``app`` when imported.
 from izdat.cli import cut  # noqa: F401,E402
+from izdat.cli import tape  # noqa: F401,E402
 from izdat.cli import spread  # noqa: F401,E402
 
 __all__ = ["app", "main"]

@@ -147,12 +147,12 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         reel_radius_m=18 * _MM, motor_hz=33.0, speed_tolerance_pct=1.5, azimuth_tolerance_arcmin=4),
     DeckPreset(
         name="sony-tc-260", title="Sony TC-260", made="Sony, Japan, 1967",
-        spacing_m=0.8325 * _UM, flutter_scale_pct=0.0801, hiss_db=-68.48,  # calibrated
+        spacing_m=0.02 * _UM, flutter_scale_pct=0.0801, hiss_db=-71.75,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=50.0, upper_hz=15000.0, snr_db=50.0,
         wow_flutter_pct=0.19, eq="NAB",
         sources=("DESIGN.md: 'Sony TC-260: 50 dB, 50 Hz–15 kHz, 0.19 %' (7½ ips assumed)",),
         notes="smuggled by sailors; quarter-track stereo, used here one track",
-        track_width_m=1.0 * _MM, gap_m=1.5 * _UM, depth_m=1 * _UM, boost_hz=16000, boost_db=9,
+        track_width_m=1.0 * _MM, gap_m=1.5 * _UM, depth_m=1 * _UM, boost_hz=11000, boost_db=5,
         headroom_db=8.0, hum_db=-80.0, dropouts_per_min=0.5, capstan_diameter_m=9 * _MM,
         motor_hz=25.0, speed_tolerance_pct=0.8, azimuth_tolerance_arcmin=2, formulation="Fe2O3 (Sony PR-150)"),
     DeckPreset(
