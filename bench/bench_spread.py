@@ -1,0 +1,92 @@
+"""Benchmark of the underground: 10 million people 1946-1990 (society, simulation, lineage DB), and
+the SIR validation kernel against EoN (and NDlib when installed) on the same graph.
+
+Run: .venv/bin/python bench/bench_spread.py [PEOPLE]
+"""
+
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import peak_rss_mb, table, write_section  # noqa: E402
+
+from izdat.underground import build_society, load_scenario, simulate  # noqa: E402
+from izdat.underground.lineage import write_lineage  # noqa: E402
+from izdat.underground.sir import read_edges, sir_final_sizes  # noqa: E402
+
+
+def main(people: int) -> None:
+    sc = load_scenario()
+    # warm the JIT on a tiny society, timed apart
+    t = time.perf_counter()
+    simulate(build_society(2000, sc, 0), sc, seed=0)
+    jit = time.perf_counter() - t
+    t = time.perf_counter()
+    society = build_society(people, sc, 1)
+    t_net = time.perf_counter() - t
+    t = time.perf_counter()
+    history = simulate(society, sc, seed=1)
+    t_sim = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as d:
+        t = time.perf_counter()
+        write_lineage(Path(d) / "lineage.sqlite", history, society)
+        t_db = time.perf_counter() - t
+        size_mb = (Path(d) / "lineage.sqlite").stat().st_size / 2**20
+    total = t_net + t_sim + t_db
+    rows = [["people", f"{people:,}"], ["ties (undirected)", f"{society.indices.size // 2:,}"],
+            ["copies", f"{history.n_copies:,}"], ["arrests", f"{len(history.arrests):,}"],
+            ["network build (s)", f"{t_net:.1f}"], ["simulation (s)", f"{t_sim:.1f}"],
+            ["lineage.sqlite write (s)", f"{t_db:.1f} ({size_mb:.0f} MiB)"], ["total (s)", f"{total:.1f}"],
+            ["JIT warm-up, cached (s)", f"{jit:.1f}"], ["peak RSS (MiB)", f"{peak_rss_mb():.0f}"]]
+    body = table(["spread 1946-1990", "value"], rows)
+
+    # SIR: the same random graph for izdat, EoN and NDlib
+    rng = np.random.default_rng(5)
+    n, m = 20_000, 60_000
+    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = a != b
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "edges.txt"
+        f.write_text("\n".join(f"{u} {v}" for u, v in zip(a[keep], b[keep])))
+        indptr, indices, labels = read_edges(f)
+    p, init, runs = 0.4, [0, 1, 2], 200
+    t = time.perf_counter()
+    sir_final_sizes(indptr, indices, labels, p, init, 1)
+    sir_jit = time.perf_counter() - t
+    t = time.perf_counter()
+    sizes = sir_final_sizes(indptr, indices, labels, p, init, runs, 1)
+    ours = time.perf_counter() - t
+    sir_rows = [["izdat --sir (Numba)", f"{sizes.mean():.0f}", f"{sizes.sum() / ours:,.0f}", f"{sir_jit:.2f}"]]
+    eon_rate = None
+    try:
+        import EoN
+        import networkx as nx
+        G = nx.Graph()
+        G.add_edges_from(zip(a[keep].tolist(), b[keep].tolist()))
+        random.seed(1)
+        k = 20
+        t = time.perf_counter()
+        eon = [EoN.basic_discrete_SIR(G, p, initial_infecteds=init)[3][-1] for _ in range(k)]
+        el = time.perf_counter() - t
+        eon_rate = sum(eon) / el
+        sir_rows.append(["EoN basic_discrete_SIR", f"{np.mean(eon):.0f}", f"{eon_rate:,.0f}", "-"])
+    except ImportError:
+        sir_rows.append(["EoN", "not installed", "-", "-"])
+    try:
+        import ndlib  # noqa: F401
+        sir_rows.append(["NDlib", "installed but not wired in this bench", "-", "-"])
+    except ImportError:
+        sir_rows.append(["NDlib", "not installed in this environment", "-", "-"])
+    body += "\n\n" + table(["SIR on 20,000 nodes, 60,000 edges, p=0.4", "mean final size", "infections/s", "JIT (s)"], sir_rows)
+    if eon_rate:
+        body += f"\n\nizdat is {sizes.sum() / ours / eon_rate:.0f}x faster than EoN in infections per second."
+    write_section("bench_spread", "Underground spread (izdat spread)", body)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000)
