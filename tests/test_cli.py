@@ -1,0 +1,148 @@
+"""`izdat cut` from the command line: outputs, and one sentence with exit code 2 for bad input."""
+
+import json
+import sys
+
+import numpy as np
+import pytest
+import soundfile
+from PIL import Image
+
+from izdat.cli import main
+
+from conftest import RATE
+
+SMALL = ["--diameter", "100", "--inner-radius", "25", "--outer-margin", "5", "--dpi", "150"]
+
+
+@pytest.fixture
+def izdat(monkeypatch, capsys):
+    def run(*args):
+        monkeypatch.setattr(sys, "argv", ["izdat", *map(str, args)])
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        out = capsys.readouterr()
+        return exit_.value.code or 0, out.out, out.err
+    return run
+
+
+@pytest.fixture
+def song(tmp_path):
+    t = np.arange(3 * RATE) / RATE
+    stereo = np.stack([0.4 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 660 * t)], 1)
+    path = tmp_path / "song.flac"
+    soundfile.write(path, stereo, RATE)
+    return path
+
+
+def test_cut_writes_every_file_with_what_playback_needs(izdat, song, tmp_path):
+    code, out, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--seed", 4, "--rpm", "33⅓")
+    assert code == 0, err
+    assert "summed to mono" in err
+    names = sorted(p.name for p in (tmp_path / "rec").iterdir())
+    assert names == ["preview.wav", "record.dxf", "record.gcode", "record.json", "record.png", "record.svg"]
+    meta = json.loads((tmp_path / "rec" / "record.json").read_text())
+    assert meta["rpm"] == pytest.approx(100 / 3)
+    assert meta["picture"]["dpi"] == 150 and len(meta["picture"]["spiral_centre_px"]) == 2
+    assert meta["source"]["sample_rate_hz"] == RATE and len(meta["source"]["sha256"]) == 64
+    assert meta["equalisation"]["name"] == "blumlein" and meta["pitch"]["law"] == "variable"
+    with Image.open(tmp_path / "rec" / "record.png") as im:
+        assert im.info["dpi"][0] == pytest.approx(150, abs=0.05)   # PNG stores whole pixels per metre
+    preview, rate = soundfile.read(tmp_path / "rec" / "preview.wav")
+    assert rate == RATE and len(preview) == pytest.approx(3 * RATE, abs=5)
+
+
+def test_format_picks_the_files_and_the_same_seed_gives_the_same_bytes(izdat, song, tmp_path):
+    for name in ("a", "b"):
+        assert izdat("cut", song, "-o", tmp_path / name, *SMALL, "--format", "png,svg")[0] == 0
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["record.png", "record.svg"]
+    for f in ("record.png", "record.svg"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+def nan_wav(path):
+    soundfile.write(path, np.array([0.1, np.nan, 0.2] * 1000), RATE, subtype="FLOAT")
+
+
+def empty_wav(path):
+    soundfile.write(path, np.zeros(0), RATE)
+
+
+def long_wav(path):
+    soundfile.write(path, 0.1 * np.ones(8000 * 200), 8000)
+
+
+def text_file(path):
+    path.write_text("not audio")
+
+
+@pytest.mark.parametrize("make,words", [(text_file, "cannot read"), (empty_wav, "empty"), (nan_wav, "NaN"),
+                                        (long_wav, "holds")])
+def test_bad_songs_get_one_sentence_exit_2_and_no_files(izdat, tmp_path, make, words):
+    song = tmp_path / "bad.wav"
+    make(song)
+    code, out, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL)
+    assert code == 2
+    assert words in err and "Traceback" not in err and len(err.strip().splitlines()) <= 3
+    assert not (tmp_path / "rec").exists() or not any((tmp_path / "rec").iterdir())
+
+
+@pytest.mark.parametrize("args,words", [(["--rpm", "-78"], "rpm"), (["--diameter", "0"], "diameter"),
+                                        (["--dpi", "0"], "dpi"), (["--format", "pdf"], "unknown format"),
+                                        (["--eq", "edison"], "unknown equalisation"),
+                                        (["--lpi", "100", "--pitch-mm", "0.3"], "once")])
+def test_absurd_settings_get_one_sentence_and_exit_2(izdat, song, tmp_path, args, words):
+    code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, *args)
+    assert code == 2 and words in err and "Traceback" not in err
+    assert not (tmp_path / "rec").exists() or not any((tmp_path / "rec").iterdir())
+
+
+def test_an_xray_that_is_not_an_image_is_refused(izdat, song, tmp_path):
+    fake = tmp_path / "scan.png"
+    fake.write_text("hello")
+    code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--xray", fake)
+    assert code == 2 and "scan.png" in err
+    assert not any((tmp_path / "rec").iterdir())
+
+
+def test_a_dicom_with_no_pixels_is_refused(izdat, song, tmp_path):
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.MediaStorageSOPClassUID = pydicom.uid.generate_uid()
+    meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
+    ds = FileDataset(str(tmp_path / "empty.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.PatientName = "Nobody"
+    ds.save_as(tmp_path / "empty.dcm", enforce_file_format=True)
+    code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--xray", tmp_path / "empty.dcm")
+    assert code == 2 and "empty.dcm" in err and "Traceback" not in err
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused(izdat, song, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = izdat("cut", song, "-o", blocker / "rec", *SMALL)
+    assert code == 2 and "cannot write" in err
+
+
+def test_a_dicom_xray_is_cut_into(izdat, song, tmp_path):
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.MediaStorageSOPClassUID = pydicom.uid.generate_uid()
+    meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
+    ds = FileDataset(str(tmp_path / "hand.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
+    img = (np.add.outer(np.arange(64), np.arange(64)) * 30).astype(np.uint16)
+    ds.Rows, ds.Columns = img.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.PixelData = img.tobytes()
+    ds.save_as(tmp_path / "hand.dcm", enforce_file_format=True)
+    code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--xray", tmp_path / "hand.dcm",
+                         "--format", "png,json")
+    assert code == 0, err
+    assert json.loads((tmp_path / "rec" / "record.json").read_text())["xray"] == {"file": "hand.dcm"}
