@@ -1,0 +1,112 @@
+"""The stylus: a spherical tip riding between the two walls of a V groove.
+
+A tip of radius ρ cannot follow groove curvature sharper than it is round: where the groove bends
+tighter, the tip rides over the inside of the bend and touches the wall somewhere else. That is
+*tracing distortion*, and here it is computed from the geometry, not added as a generic curve.
+
+Geometry
+--------
+The lathe's 90° V cutter moves sideways with the modulation y(s) (s: length along the groove), so
+the groove wall at height z above the bottom lies at y(s) ± z: both walls are 45° planes in any
+cross-section. A sphere of radius ρ with its centre at lateral position c and height h clears the
+outer wall if, for every offset u along the groove,
+
+    y_o(s+u) − c ≥ √2·√(ρ² − u²) − h
+
+(minimise the distance to the wall line {(u, y_o(u) + z, z)} over z). So the highest c the outer
+wall allows is a grey-scale *erosion* of that wall by an ellipse of half-axes ρ (along the groove)
+and √2·ρ (across it), and the lowest c the inner wall allows is the *dilation* of that wall by
+the same ellipse. Under its tracking force the tip sinks until it touches both walls:
+
+    c(s) = ½·[E(y_o)(s) + D(y_i)(s)],      h(s) = ½·[D(y_i)(s) − E(y_o)(s)]  (the pinch effect).
+
+The lateral pickup hears c. For a sine the even-order terms of E and D cancel in c (they go into
+the vertical pinch motion h) and the odd ones add: lateral tracing distortion is mostly third
+harmonic (Pierce and Hunt 1938; Corrington 1951). The ellipse's radius of curvature at its apex is
+ρ/√2, so the tip leaves the groove bottom of a sine y = A·sin(ks) once A·k² > √2/ρ: distortion rises
+with frequency (k² = (2πf/v)²), towards the centre of the record (v = 2πr·rpm/60 falls) and with a
+blunter tip.
+
+References
+----------
+- J. A. Pierce and F. V. Hunt, "On distortion in sound reproduction from phonograph records",
+  J. Acoust. Soc. Am. 10, 14–28 (1938).
+- M. S. Corrington, "Tracing distortion in phonograph records", RCA Review 10, 241–253 (1949);
+  "Correction of tracing distortion in phonograph records", RCA Review 12 (1951).
+- Tip sizes: 78 rpm styli 2.5–3.5 mil (64–89 µm), microgroove 1 mil (25 µm), stereo 0.7 mil
+  (18 µm): DESIGN.md ("Physical references") and the issue; 1 mil = 25.4 µm exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = ["STYLI_UM", "trace"]
+
+#: Tip radii (µm) by name: 78-era steel and sapphire styli (2.5, 3 and 3.5 mil), the LP microgroove
+#: stylus (1 mil) and the stereo one (0.7 mil). 1 mil = 25.4 µm.
+STYLI_UM = {"78": 64.0, "78-3mil": 76.2, "78-3.5mil": 88.9, "microgroove": 25.4, "stereo": 17.8}
+SQRT2 = math.sqrt(2.0)
+
+
+def trace(outer_m: np.ndarray, inner_m: np.ndarray, step_m: np.ndarray, tip_radius_m: float) -> np.ndarray:
+    """Lateral path of the tip centre between two groove walls (m).
+
+    Parameters
+    ----------
+    outer_m, inner_m : ndarray of float64
+        Lateral position of each wall relative to its own unmodulated place (m), per groove sample:
+        for a clean groove both are the modulation itself; roughness, dust and scratches differ.
+    step_m : ndarray of float64
+        Groove length from each sample to the next (m), 2π·r / samples_per_rev.
+    tip_radius_m : float
+        Radius of the spherical tip (m), > 0.
+
+    Returns
+    -------
+    ndarray of float64
+        Lateral position of the tip centre (m) per groove sample; equal to the walls' common
+        position wherever the groove is straight.
+    """
+    outer = np.ascontiguousarray(outer_m, dtype=np.float64)
+    inner = np.ascontiguousarray(inner_m, dtype=np.float64)
+    step = np.ascontiguousarray(np.broadcast_to(step_m, outer.shape), dtype=np.float64)
+    return _trace(outer, inner, step, float(tip_radius_m))
+
+
+@numba.njit(cache=True, fastmath=True)
+def _trace(outer, inner, step, rho):
+    n = len(outer)
+    out = np.empty(n)
+    r2 = rho * rho
+    for i in range(n):
+        h = step[i]
+        k = int(rho / h)
+        hi = outer[i] - SQRT2 * rho       # the outer wall bounds the centre from above (erosion)
+        lo = inner[i] + SQRT2 * rho       # the inner wall bounds it from below (dilation)
+        for u in range(1, k + 1):
+            du = u * h
+            off = SQRT2 * math.sqrt(max(r2 - du * du, 0.0))
+            a = i + u
+            b = i - u
+            if a >= n:
+                a = n - 1
+            if b < 0:
+                b = 0
+            v = outer[a] - off
+            if v < hi:
+                hi = v
+            v = outer[b] - off
+            if v < hi:
+                hi = v
+            v = inner[a] + off
+            if v > lo:
+                lo = v
+            v = inner[b] + off
+            if v > lo:
+                lo = v
+        out[i] = 0.5 * (hi + lo)
+    return out
