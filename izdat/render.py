@@ -133,11 +133,15 @@ def _burnt_hole(rng, radius_px):
 
 @numba.njit(cache=True, fastmath=True)
 def _table(table, ang):
+    """Linear interpolation in a table over one turn, at ``ang`` in [−π, π] (rad)."""
     n = table.shape[0]
-    f = (ang % (2 * math.pi)) * n / (2 * math.pi)
+    f = ang * (n / (2 * math.pi))
+    if f < 0:
+        f += n
     i = int(f)
     a = f - i
-    return table[i % n] * (1 - a) + table[(i + 1) % n] * a
+    i = i % n
+    return table[i] * (1 - a) + table[(i + 1) % n] * a
 
 
 @numba.njit(cache=True, fastmath=True)
@@ -153,25 +157,33 @@ def _draw(out, radii, n_rev, cx, cy, start, hw, edge, x0, y0, film, film_scale, 
     turns = (radii.shape[0] - 1) // n_rev
     r_max = radii[0] + hw + 1
     r_min = radii[radii.shape[0] - 2] - hw - 1
+    rim_min = edge.min() - 1
+    rim_max = edge.max() + 1
+    hole_reach = hole.max() + char_px + 2
     fs = film.shape[0]
     two_pi = 2 * math.pi
+    lid = np.uint8(LID * 255 + 0.5)
     for y in numba.prange(h):
+        guess = 0
+        dy = cy - y
         for x in range(w):
             dx = x - cx
-            dy = cy - y
             r = math.sqrt(dx * dx + dy * dy)
-            ang = math.atan2(dy, dx)
-            # the disc and its scissor-cut rim
-            rim = _table(edge, ang)
-            inside = min(1.0, max(0.0, rim - r + 0.5))
-            if inside <= 0.0:
-                out[y, x] = np.uint8(LID * 255 + 0.5)
+            if r >= rim_max:
+                out[y, x] = lid
                 continue
+            in_band = r_min < r < r_max
+            ang = math.atan2(dy, dx) if (in_band or r > rim_min) else 0.0
+            # the disc and its scissor-cut rim
+            inside = 1.0
+            if r > rim_min:
+                inside = min(1.0, max(0.0, _table(edge, ang) - r + 0.5))
+                if inside <= 0.0:
+                    out[y, x] = lid
+                    continue
             # film with the radiograph, bilinear
-            fx = (x - x0) * film_scale
-            fy = (y - y0) * film_scale
-            fx = min(max(fx, 0.0), fs - 1.001)
-            fy = min(max(fy, 0.0), fs - 1.001)
+            fx = min(max((x - x0) * film_scale, 0.0), fs - 1.001)
+            fy = min(max((y - y0) * film_scale, 0.0), fs - 1.001)
             ix = int(fx)
             iy = int(fy)
             ax = fx - ix
@@ -179,33 +191,33 @@ def _draw(out, radii, n_rev, cx, cy, start, hw, edge, x0, y0, film, film_scale, 
             v = (film[iy, ix] * (1 - ax) * (1 - ay) + film[iy, ix + 1] * ax * (1 - ay)
                  + film[iy + 1, ix] * (1 - ax) * ay + film[iy + 1, ix + 1] * ax * ay)
             # the groove
-            if r_min < r < r_max:
-                phase = (ang - start) % two_pi
-                jf = phase * n_rev / two_pi
-                j0 = int(jf)
-                if j0 >= n_rev:
-                    j0 = n_rev - 1
+            if in_band:
+                phase = ang - start
+                while phase < 0:
+                    phase += two_pi
+                while phase >= two_pi:
+                    phase -= two_pi
+                jf = phase * (n_rev / two_pi)
+                j0 = min(int(jf), n_rev - 1)
                 a = jf - j0
-                lo = 0
-                hi = turns - 1
-                while lo < hi:  # last turn whose groove lies outside r (radii fall with the turn)
-                    mid = (lo + hi + 1) // 2
-                    if radii[mid * n_rev + j0] >= r:
-                        lo = mid
-                    else:
-                        hi = mid - 1
+                # the last turn whose groove lies outside r (radii fall with the turn): walk from the
+                # neighbouring pixel's answer, which is almost always right or one turn off
+                lo = guess
+                while lo > 0 and radii[lo * n_rev + j0] < r:
+                    lo -= 1
+                while lo < turns - 1 and radii[(lo + 1) * n_rev + j0] >= r:
+                    lo += 1
+                guess = lo
                 cover = 0.0
                 for k in range(max(0, lo - 1), min(turns, lo + 2)):
                     i = k * n_rev + j0
-                    centre = radii[i] * (1 - a) + radii[i + 1] * a
-                    cover += _band(r, centre, hw)
-                cover = min(cover, 1.0)
-                v = v + GROOVE_LIGHTEN * (1 - v) * cover
+                    cover += _band(r, radii[i] * (1 - a) + radii[i + 1] * a, hw)
+                v = v + GROOVE_LIGHTEN * (1 - v) * min(cover, 1.0)
             # the burnt hole: see-through inside, charred around
             hdx = x - hx
             hdy = hy - y
-            hr = math.sqrt(hdx * hdx + hdy * hdy)
-            if hr < 3 * char_px + 20:
+            if abs(hdx) < hole_reach and abs(hdy) < hole_reach:
+                hr = math.sqrt(hdx * hdx + hdy * hdy)
                 hang = math.atan2(hdy, hdx)
                 hrad = _table(hole, hang)
                 if hr < hrad + char_px:
