@@ -161,7 +161,7 @@ class Gramophone:
         hole_angle = (math.radians(self.hole_angle_deg) if self.hole_angle_deg is not None
                       else float(rng[3].uniform(0, 2 * math.pi)))
         warp_phase = tuple(rng[3].uniform(0, 2 * math.pi, 2))
-        position, theta, level = _turntable.read_positions(
+        position, level, motion = _turntable.read_positions(
             len(path), spr, path.rpm, path.radius_m, path.angle0_rad, sample_rate=self.sample_rate,
             speed_error=self.speed_error_pct / 100, hole_offset_m=self.hole_offset_mm * 1e-3,
             hole_angle_rad=hole_angle, warp_m=self.warp_mm * 1e-3, warp_phase=warp_phase)
@@ -171,7 +171,6 @@ class Gramophone:
 
         # What moves the stylus against the arm besides the groove: the sway of the off-centre
         # record (the contact point's distance from the spindle, r − e·cos(θ − θ_h)) and rumble.
-        motion = -self.hole_offset_mm * 1e-3 * np.cos(theta - hole_angle)
         if self.rumble_db is not None:
             motor = MOTOR_HZ if self.pickup == "electric" else 0.0
             motion += _turntable.rumble(len(y), self.sample_rate, self.rumble_db, motor, rng[4])

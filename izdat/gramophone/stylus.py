@@ -81,32 +81,72 @@ def trace(outer_m: np.ndarray, inner_m: np.ndarray, step_m: np.ndarray, tip_radi
 def _trace(outer, inner, step, rho):
     n = len(outer)
     out = np.empty(n)
-    r2 = rho * rho
+    kmax = int(rho / np.min(step)) + 1
+    # e(u) = √2·√(ρ² − u²) and its first two derivatives at whole samples u = −k…k, rebuilt as the
+    # groove step drifts (0.4 % a turn on a 78).
+    e0 = np.empty(2 * kmax + 1)
+    e1 = np.empty(2 * kmax + 1)
+    e2 = np.empty(2 * kmax + 1)
+    h_table = -1.0
+    k = 0
     for i in range(n):
         h = step[i]
-        k = int(rho / h)
-        hi = outer[i] - SQRT2 * rho       # the outer wall bounds the centre from above (erosion)
-        lo = inner[i] + SQRT2 * rho       # the inner wall bounds it from below (dilation)
-        for u in range(1, k + 1):
-            du = u * h
-            off = SQRT2 * math.sqrt(max(r2 - du * du, 0.0))
-            a = i + u
-            b = i - u
-            if a >= n:
-                a = n - 1
-            if b < 0:
-                b = 0
-            v = outer[a] - off
-            if v < hi:
-                hi = v
-            v = outer[b] - off
-            if v < hi:
-                hi = v
-            v = inner[a] + off
-            if v > lo:
-                lo = v
-            v = inner[b] + off
-            if v > lo:
-                lo = v
+        if abs(h - h_table) > 1e-4 * h:
+            h_table = h
+            k = int(rho / h)
+            if k * h >= rho:
+                k -= 1
+            for u in range(-k, k + 1):
+                du = u * h
+                q = max(rho * rho - du * du, 1e-30)
+                sq = math.sqrt(q)
+                e0[u + k] = SQRT2 * sq
+                e1[u + k] = -SQRT2 * du / sq
+                e2[u + k] = -SQRT2 * rho * rho / (q * sq)
+        hi = _contact(outer, i, k, h, 1.0, e0, e1, e2)       # the outer wall bounds the centre from above
+        lo = -_contact(inner, i, k, h, -1.0, e0, e1, e2)     # the inner wall bounds it from below
         out[i] = 0.5 * (hi + lo)
     return out
+
+
+@numba.njit(cache=True, fastmath=True)
+def _contact(wall, i, k, h, sign, e0, e1, e2):
+    """min over |u| < ρ of g(u) = sign·wall(s_i + u) − e(u).
+
+    The best whole-sample offset j first (this finds the right contact when the tip bridges a
+    crest and touches elsewhere), then one Newton step from it on a local quadratic model of g:
+    the wall's slope and curvature from 5-point central differences (4th order), e's from its
+    exact derivatives, the step kept within one sample. The contact point so moves continuously;
+    against a brute-force search on a sine the third harmonic agrees within 2 %.
+    """
+    n = len(wall)
+    best = 1e300
+    j = 0
+    if i >= k + 2 and i + k + 2 < n:
+        for u in range(-k, k + 1):
+            v = sign * wall[i + u] - e0[u + k]
+            if v < best:
+                best = v
+                j = u
+        c = i + j
+        wm2, wm1, w0, wp1, wp2 = wall[c - 2], wall[c - 1], wall[c], wall[c + 1], wall[c + 2]
+    else:
+        for u in range(-k, k + 1):
+            v = sign * wall[min(max(i + u, 0), n - 1)] - e0[u + k]
+            if v < best:
+                best = v
+                j = u
+        c = i + j
+        wm2 = wall[min(max(c - 2, 0), n - 1)]
+        wm1 = wall[min(max(c - 1, 0), n - 1)]
+        w0 = wall[min(max(c, 0), n - 1)]
+        wp1 = wall[min(max(c + 1, 0), n - 1)]
+        wp2 = wall[min(max(c + 2, 0), n - 1)]
+    g1 = sign * (8.0 * (wp1 - wm1) - (wp2 - wm2)) / (12.0 * h) - e1[j + k]
+    g2 = sign * (16.0 * (wp1 + wm1) - 30.0 * w0 - wp2 - wm2) / (12.0 * h * h) - e2[j + k]
+    if g2 > 0.0:
+        d = min(max(-g1 / g2, -h), h)
+        v = best + g1 * d + 0.5 * g2 * d * d
+        if v < best:
+            return v
+    return best

@@ -61,37 +61,43 @@ VTA_DEG = 20.0
 def read_positions(n_groove: int, samples_per_rev: int, rpm: float, radius_m: np.ndarray, angle0_rad: float, *,
                    sample_rate: float, speed_error: float, hole_offset_m: float, hole_angle_rad: float,
                    warp_m: float, warp_phase: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Groove sample index (fractional) under the stylus at each output sample.
+    """Where the stylus is along the groove at each output sample, and what else the turntable does.
 
     Returns
     -------
     position : ndarray of float64
         Fractional groove sample index at each output instant, from 0, increasing.
-    theta : ndarray of float64
-        Groove angle (rad) under the stylus at each output instant (the turntable's angle).
     level : ndarray of float64
         Level flutter from warp (×), per output sample.
+    sway_m : ndarray of float64
+        Radial position of the contact point about the spindle, less the groove radius (m):
+        −e·cos(θ − θ_h); the arm follows it.
     """
     omega = 2 * math.pi * rpm / 60 * (1.0 + speed_error)         # rad/s about the spindle
     per_sample = samples_per_rev * rpm / 60 * (1.0 + speed_error) / sample_rate   # groove samples per output sample
     n_out = int(math.floor((n_groove - 1) / per_sample)) + 1
     i0 = np.arange(n_out) * per_sample
-    r = np.interp(i0, np.arange(len(radius_m)), radius_m)
-    theta = angle0_rad + 2 * math.pi * i0 / samples_per_rev
+    # The radius changes by a pitch a turn: 64 points a turn and linear interpolation are exact enough.
+    coarse = np.arange(0, n_groove + samples_per_rev // 64, max(1, samples_per_rev // 64))
+    r = np.interp(i0, coarse, radius_m[np.minimum(coarse, n_groove - 1)])
+    z = np.exp(1j * (angle0_rad + (2 * math.pi / samples_per_rev) * i0 - hole_angle_rad))   # e^{i(θ − θ_h)}
     # Eccentricity, to first order in e/r; the same shift at t = 0 keeps position[0] at 0.
-    d_theta = -(hole_offset_m / r) * np.sin(theta - hole_angle_rad)
-    d_theta -= d_theta[0]
+    d_theta = (-hole_offset_m) * z.imag / r
     level = np.ones(n_out)
     if warp_m > 0:
         p1, p2 = warp_phase
-        h = warp_m * (0.8 * np.cos(theta + p1) + 0.4 * np.cos(2 * theta + p2))
-        h_dd = -warp_m * omega ** 2 * (0.8 * np.cos(theta + p1) + 1.6 * np.cos(2 * theta + p2))
-        ds = h * math.tan(math.radians(VTA_DEG))
-        d_theta += (ds - ds[0]) / r
+        u1 = (z * np.exp(1j * (hole_angle_rad + p1))).real                    # cos(θ + φ₁)
+        u2 = (z * z * np.exp(1j * (2 * hole_angle_rad + p2))).real            # cos(2θ + φ₂)
+        ds = warp_m * math.tan(math.radians(VTA_DEG)) * (0.8 * u1 + 0.4 * u2)
+        d_theta += ds / r
+        h_dd = -warp_m * omega ** 2 * (0.8 * u1 + 1.6 * u2)
         level = np.cbrt(np.maximum(1.0 + h_dd / STANDARD_G, 0.05))
-    position = i0 + d_theta * samples_per_rev / (2 * math.pi)
+    d_theta -= d_theta[0]
+    position = i0
+    position += d_theta * (samples_per_rev / (2 * math.pi))
     np.clip(position, 0, n_groove - 1, out=position)
-    return position, theta, level
+    sway = (-hole_offset_m) * z.real
+    return position, level, sway
 
 
 def read(groove: np.ndarray, position: np.ndarray) -> np.ndarray:
