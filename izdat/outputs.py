@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,12 @@ from izdat.audio import save
 from izdat.errors import GrooveError
 from izdat.fabricate import CutPlan, write_dxf, write_gcode, write_svg
 from izdat.files import atomic_path, staged_folder
+from izdat.gramophone import Gramophone
 from izdat.lathe import Record
-from izdat.render import render, start_angle_deg
+from izdat.render import MAX_DPI, render, start_angle_deg
 from izdat.xray import KINDS, load_radiograph, radiograph
 
-__all__ = ["FORMATS", "write_record", "backdrop"]
+__all__ = ["FORMATS", "write_record", "backdrop", "check_formats", "check_dpi"]
 
 #: File kinds ``write_record`` can write, and their names in the output folder.
 FORMATS = {"png": "record.png", "svg": "record.svg", "gcode": "record.gcode", "dxf": "record.dxf",
@@ -37,20 +39,32 @@ def backdrop(xray: str | Path | None, seed: int) -> tuple[np.ndarray, dict]:
     return load_radiograph(xray, XRAY_PX), {"file": Path(xray).name}
 
 
-def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), dpi: float = 1200,
-                 xray: str | Path | None = None, seed: int = 0, hole_offset_mm: float | None = None,
-                 feed_mm_min: float = 600.0, depth_mm: float = 0.06, bar=None) -> dict[str, Path]:
-    """Write the chosen ``formats`` of ``record`` into ``outdir``, all or nothing.
-
-    Returns the paths written, by format. See :data:`FORMATS`; ``bar`` is an optional progress
-    object with ``add_task``/``advance`` (rich).
-    """
-    formats = [f.strip().lower() for f in formats]
+def check_formats(formats) -> list[str]:
+    """The format names, cleaned; raises :class:`GrooveError` naming any unknown one."""
+    formats = [f.strip().lower() for f in formats if f.strip()]
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise GrooveError(f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
-    if not 50 <= dpi <= 4800:
-        raise GrooveError(f"dpi must be between 50 and 4800 dots per inch, not {dpi!r}")
+    return formats
+
+
+def check_dpi(dpi: float) -> float:
+    if not isinstance(dpi, (int, float)) or not 50 <= dpi <= MAX_DPI:
+        raise GrooveError(f"dpi must be between 50 and {MAX_DPI} dots per inch, not {dpi!r}")
+    return float(dpi)
+
+
+def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), dpi: float = 1200,
+                 xray: str | Path | tuple | None = None, seed: int = 0, hole_offset_mm: float | None = None,
+                 feed_mm_min: float = 600.0, depth_mm: float = 0.06, bar=None) -> dict[str, Path]:
+    """Write the chosen ``formats`` of ``record`` into ``outdir``, all or nothing.
+
+    ``xray`` is a built-in kind, a file, ``None`` (a kind chosen by ``seed``) or a ``(film, info)``
+    pair from :func:`backdrop`. Returns the paths written, by format (see :data:`FORMATS`);
+    ``bar`` is an optional progress object with ``add_task``/``advance`` (rich).
+    """
+    formats = check_formats(formats)
+    dpi = check_dpi(dpi)
     steps = bar.add_task("writing", total=len(formats)) if bar is not None else None
     angle = start_angle_deg(seed)
     meta = {"izdat_version": izdat.__version__, "kind": "bone record", "seed": seed, **record.info()}
@@ -58,7 +72,7 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
     with staged_folder(outdir) as stage:
         picture = None
         if "png" in formats or "json" in formats:
-            film, film_info = backdrop(xray, seed)
+            film, film_info = xray if isinstance(xray, tuple) else backdrop(xray, seed)
             if "png" in formats:
                 picture = render(record, dpi=dpi, xray=film, seed=seed, hole_offset_mm=hole_offset_mm)
                 with atomic_path(stage / FORMATS["png"]) as tmp:
@@ -79,8 +93,12 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
                                "groove_length_mm": plan.length_mm(), "spindle_hole_diameter_mm": 2 * plan.hole_radius_mm,
                                "gcode": {"feed_mm_min": feed_mm_min, "depth_mm": depth_mm}}
         if "wav" in formats:
-            save(record.playback(), stage / FORMATS["wav"])
-            meta["preview"] = {"file": FORMATS["wav"], "model": "velocity pickup with the playback curve, band-limited"}
+            gramophone = _preview_gramophone(picture, hole_offset_mm, seed)
+            save(gramophone.play(record), stage / FORMATS["wav"])
+            meta["preview"] = {"file": FORMATS["wav"],
+                               "model": "the new record on a gramophone: steel needle, electric pickup with the "
+                                        "playback curve, X-ray film surface, the burnt hole's wow (docs/gramophone.md)",
+                               "gramophone": gramophone.settings()}
             _advance(bar, steps)
         if "json" in formats:
             meta["files"] = [FORMATS[f] for f in formats]
@@ -89,6 +107,18 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
             _advance(bar, steps)
         written = {f: Path(outdir) / FORMATS[f] for f in formats}
     return written
+
+
+def _preview_gramophone(picture, hole_offset_mm, seed) -> Gramophone:
+    """The default gramophone, with the hole where the picture burnt it (its offset and angle)."""
+    settings = {"seed": seed}
+    if picture is not None:
+        (cx, cy), (hx, hy) = picture.centre_px, picture.hole_centre_px
+        settings["hole_offset_mm"] = picture.hole_offset_mm
+        settings["hole_angle_deg"] = (math.degrees(math.atan2(cy - hy, hx - cx)) - picture.start_angle_deg) % 360
+    elif hole_offset_mm is not None:
+        settings["hole_offset_mm"] = hole_offset_mm
+    return Gramophone(**settings)
 
 
 def _advance(bar, task):

@@ -10,9 +10,10 @@ import typer
 from izdat.audio import load
 from izdat.cli._app import app
 from izdat.errors import GrooveError
+from izdat.gramophone.surprise import surprise as make_surprise
 from izdat.groove import equalisation, lpi_to_um, parse_rpm, um_to_lpi
 from izdat.lathe import Lathe
-from izdat.outputs import FORMATS, write_record
+from izdat.outputs import FORMATS, backdrop, check_dpi, check_formats, write_record
 from izdat.progress import console, progress
 
 
@@ -42,6 +43,7 @@ def cut(
     seed: int = typer.Option(0, help="Seed for the X-ray, the scissor cut and the hole."),
     feed: float = typer.Option(600.0, help="G-code feed rate (mm/min)."),
     depth: float = typer.Option(0.06, help="G-code groove depth (mm)."),
+    surprise: bool = typer.Option(False, "--surprise", help="Cut a fake the authorities' way: a few seconds of the song, a mocking voice, then silence."),
 ):
     """Cut SONG into a bone record: picture, laser SVG, G-code, DXF, playback JSON and a preview."""
     if lpi is not None and pitch_mm is not None:
@@ -51,12 +53,16 @@ def cut(
     if lpi is not None and not 5 <= lpi <= 1000:
         raise GrooveError(f"--lpi must be between 5 and 1000 lines per inch, not {lpi:g}")
     pitch_um = lpi_to_um(lpi) if lpi is not None else (pitch_mm * 1e3 if pitch_mm is not None else 254.0)
-    formats = [f for f in format.split(",") if f.strip()]
+    formats = check_formats(format.split(","))
+    check_dpi(dpi)
     lathe = Lathe(rpm=parse_rpm(rpm), diameter_mm=diameter, inner_radius_mm=inner_radius,
                   outer_margin_mm=outer_margin, pitch_um=pitch_um, groove_width_um=groove_width, land_um=land,
                   variable_pitch=pitch == "variable", eq=equalisation(eq, turnover_hz=turnover, rolloff_10khz_db=rolloff),
                   level_db=level, max_slope=max_slope)
     audio = load(song)
+    film = backdrop(xray, seed) if {"png", "json"} & set(formats) else None   # a bad X-ray fails before the cut
+    if surprise:
+        audio = make_surprise(audio, seed=seed)
     console.print(f"{song.name}: {audio.duration_s:.1f} s, {audio.channels} channel(s) at {audio.sample_rate:g} Hz; "
                   f"the side holds {lathe.capacity_s() / 60:.2f} min at {um_to_lpi(lathe.pitch_um):.0f} lines/inch "
                   f"({lathe.pitch_um:.0f} µm), {lathe.rpm:.4g} rpm", markup=False)
@@ -66,7 +72,7 @@ def cut(
         task = bar.add_task("cutting the groove", total=None)
         record = lathe.cut(audio, trim_s=trim)
         bar.update(task, total=1, completed=1)
-        written = write_record(record, out, formats=formats, dpi=dpi, xray=xray, seed=seed,
+        written = write_record(record, out, formats=formats, dpi=dpi, xray=film, seed=seed,
                                hole_offset_mm=hole_offset, feed_mm_min=feed, depth_mm=depth, bar=bar)
     info = record.info()
     console.print(f"cut {record.program_s:.1f} s into {record.turns:.0f} turns from "
