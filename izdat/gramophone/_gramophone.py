@@ -126,9 +126,10 @@ class Gramophone:
 
         Parameters
         ----------
-        groove : Record or GroovePath
-            A cut record (its music is played, lead-in to lead-out excluded) or a groove path,
-            e.g. read from a picture.
+        groove : Record, GroovePath or izdat.optical.Groove
+            A cut record (its music is played, lead-in to lead-out excluded), a groove path, or a
+            groove read from a picture (its programme; for its curve and level build the path
+            with :meth:`GroovePath.from_groove` and the picture's ``record.json``).
         seed : int, optional
             Overrides the machine's seed for this play.
 
@@ -186,8 +187,11 @@ class Gramophone:
 
 
 def _as_path(groove) -> GroovePath:
-    if hasattr(groove, "displacement_m") and hasattr(groove, "program_start"):
+    from izdat.lathe import Record
+    if isinstance(groove, Record):
         return GroovePath.from_record(groove)
+    if all(hasattr(groove, a) for a in ("radius_m", "samples_per_rev", "rpm")):   # read from a picture
+        return GroovePath.from_groove(groove)
     raise GrooveError(f"a gramophone plays a Record or a GroovePath, not {type(groove).__name__}")
 
 

@@ -135,6 +135,25 @@ class GroovePath:
                    groove_width_m=record.groove_width_m, angle0_rad=2 * math.pi * start / record.samples_per_rev)
 
     @classmethod
+    def from_groove(cls, groove, *, eq: Equalisation | str | None = None, gain_m_s: float | None = None) -> "GroovePath":
+        """The programme of a groove read from a picture (:class:`izdat.optical.Groove`, or anything
+        with ``radius_m``, ``samples_per_rev``, ``rpm``, ``program_start`` and ``program_end``).
+
+        ``eq`` and ``gain_m_s`` come from the record's ``record.json`` when there is one (see
+        :func:`izdat.optical.read_meta`); without them the curve is "blumlein" and the level is
+        normalised.
+        """
+        spr = int(groove.samples_per_rev)
+        ps = int(getattr(groove, "program_start", 0))
+        pe = int(getattr(groove, "program_end", len(groove.radius_m)))
+        whole = cls.from_radius(np.asarray(groove.radius_m, dtype=np.float64), spr, float(groove.rpm))
+        width = getattr(groove, "width_m", None)
+        return cls(whole.displacement_m[ps:pe], whole.radius_m[ps:pe], spr, float(groove.rpm),
+                   eq=eq if eq is not None else "blumlein", gain_m_s=gain_m_s,
+                   groove_width_m=float(width) if width and 1e-6 <= width <= 1e-3 else 120e-6,
+                   angle0_rad=2 * math.pi * ps / spr)
+
+    @classmethod
     def from_radius(cls, radius_m, samples_per_rev: int, rpm: float, **settings) -> "GroovePath":
         """A path from the groove centre radius read sample by sample (e.g. from a picture).
 
