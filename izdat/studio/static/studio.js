@@ -1,0 +1,431 @@
+/* izdat studio: plain JavaScript, no framework, nothing fetched from elsewhere. */
+"use strict";
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+const state = { info: null, sources: {}, timers: {} };
+
+function el(tag, attrs = {}, ...kids) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const kid of kids.flat()) if (kid !== null && kid !== undefined) node.append(kid);
+  return node;
+}
+
+function toast(message) {
+  const t = $("#toast");
+  t.textContent = message;
+  t.classList.remove("hidden");
+  clearTimeout(state.toastTimer);
+  state.toastTimer = setTimeout(() => t.classList.add("hidden"), 6000);
+}
+
+async function api(path, options = {}) {
+  const res = await fetch(path, options);
+  let body = null;
+  try { body = await res.json(); } catch (e) { body = null; }
+  if (!res.ok) throw new Error((body && body.error) || `the studio answered ${res.status}`);
+  return body;
+}
+const postJSON = (path, data) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
+const fileURL = (job, name, download) => `/api/jobs/${encodeURIComponent(job)}/files/${encodeURIComponent(name)}${download ? "?download=1" : ""}`;
+
+function bytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1048576) return `${(n / 1024).toFixed(0)} KiB`;
+  return `${(n / 1048576).toFixed(1)} MiB`;
+}
+
+/* ---------------------------------------------------------------- pages */
+
+function showPage() {
+  const page = (location.hash || "#cut").slice(1).split("/")[0] || "cut";
+  $$(".page").forEach((p) => p.classList.toggle("active", p.dataset.page === page));
+  $$(".tabs a").forEach((a) => a.classList.toggle("active", a.dataset.page === page));
+  if (page === "shelf") loadShelf();
+  if (page === "play") loadCutChoices();
+}
+
+/* ---------------------------------------------------------------- uploads */
+
+function setupDrop(drop) {
+  const input = $("input[type=file]", drop);
+  const target = drop.dataset.target;
+  const kind = drop.dataset.kind;
+  const name = $(".drop-name", drop);
+  drop.addEventListener("click", (e) => { if (e.target !== input) input.click(); });
+  drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault(); drop.classList.remove("over");
+    if (e.dataTransfer.files.length) send(e.dataTransfer.files[0]);
+  });
+  input.addEventListener("change", () => { if (input.files.length) send(input.files[0]); });
+  async function send(file) {
+    const limit = state.info ? state.info.max_upload_bytes : Infinity;
+    if (file.size > limit) { toast(`${file.name} is ${bytes(file.size)}, more than the ${bytes(limit)} the studio accepts`); return; }
+    name.textContent = `uploading ${file.name}…`;
+    drop.classList.add("busy");
+    try {
+      const meta = await api(`/api/uploads/${kind}`, { method: "POST", body: file,
+        headers: { "X-Filename": encodeURIComponent(file.name), "Content-Type": "application/octet-stream" } });
+      state.sources[target] = meta.id;
+      name.textContent = `${meta.name} · ${meta.format.toUpperCase()} · ${bytes(meta.size)}`;
+      drop.classList.add("chosen");
+      drop.dispatchEvent(new CustomEvent("uploaded", { detail: meta }));
+    } catch (err) {
+      delete state.sources[target];
+      name.textContent = "refused";
+      drop.classList.remove("chosen");
+      toast(err.message);
+    } finally { drop.classList.remove("busy"); input.value = ""; }
+  }
+}
+
+function useExample(target, label) {
+  state.sources[target] = "example";
+  const drop = $(`.drop[data-target=${target}]`);
+  drop.classList.add("chosen");
+  $(".drop-name", drop).textContent = "the example song (examples/song.flac)";
+}
+
+function formValues(form) {
+  const out = {};
+  for (const field of $$("input[name], select[name]", form)) {
+    if (field.value === "" || field.type === "radio") continue;
+    out[field.name] = field.type === "number" || field.type === "range" ? Number(field.value) : field.value;
+  }
+  return out;
+}
+
+/* ---------------------------------------------------------------- jobs */
+
+async function startJob(page, kind, settings) {
+  try {
+    const job = await postJSON(`/api/jobs/${kind}`, settings);
+    localStorage.setItem(`izdat.job.${page}`, job.id);
+    watch(page, job.id);
+  } catch (err) { toast(err.message); }
+}
+
+function jobBox(page) { return $(`#${page === "underground" ? "ug" : page}-job`); }
+
+function watch(page, id) {
+  clearTimeout(state.timers[page]);
+  const box = jobBox(page);
+  box.classList.remove("hidden");
+  box.replaceChildren(
+    el("div", { class: "bar" }, el("div", { class: "fill" })),
+    el("div", { class: "job-line" }, el("span", { class: "msg", text: "starting" }),
+       el("button", { type: "button", class: "cancel", text: "Cancel", onclick: () => cancelJob(page, id) })));
+  const go = $(`#${page === "underground" ? "ug" : page}-go`);
+  go.disabled = true;
+  const tick = async () => {
+    let job;
+    try { job = await api(`/api/jobs/${id}`); } catch (err) {
+      box.classList.add("hidden"); go.disabled = false; localStorage.removeItem(`izdat.job.${page}`); return;
+    }
+    $(".fill", box).style.width = `${Math.round(100 * (job.progress || 0))}%`;
+    $(".msg", box).textContent = job.state === "running" || job.state === "queued" ? `${job.message || job.state}…` : job.state;
+    if (job.state === "queued" || job.state === "running") { state.timers[page] = setTimeout(tick, 400); return; }
+    go.disabled = false;
+    $(".cancel", box).remove();
+    if (job.state === "done") {
+      box.classList.add("hidden");
+      RENDER[page](job);
+    } else {
+      box.classList.add("failed");
+      $(".msg", box).textContent = job.state === "failed" ? job.error
+        : job.state === "cancelled" ? "cancelled" : "interrupted: the studio was restarted while this ran";
+    }
+  };
+  box.classList.remove("failed");
+  tick();
+}
+
+async function cancelJob(page, id) {
+  try { await postJSON(`/api/jobs/${id}/cancel`, {}); } catch (err) { toast(err.message); }
+}
+
+/* ---------------------------------------------------------------- zoomable picture */
+
+function viewer(preview, full, caption) {
+  const img = el("img", { src: preview, alt: caption, draggable: "false" });
+  const stage = el("div", { class: "stage" }, img);
+  const level = el("span", { class: "zoom-level", text: "100 %" });
+  let s = 1, x = 0, y = 0, swapped = false;
+  const apply = () => {
+    img.style.transform = `translate(${x}px, ${y}px) scale(${s})`;
+    level.textContent = `${Math.round(s * 100)} %`;
+    if (!swapped && full && s > 1.6) { swapped = true; img.src = full; stage.classList.add("full"); }
+  };
+  const zoomAt = (factor, cx, cy) => {
+    const ns = Math.min(40, Math.max(1, s * factor));
+    x = cx - (cx - x) * (ns / s); y = cy - (cy - y) * (ns / s); s = ns;
+    if (s === 1) { x = 0; y = 0; }
+    apply();
+  };
+  stage.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    const r = stage.getBoundingClientRect();
+    zoomAt(e.deltaY < 0 ? 1.25 : 0.8, e.clientX - r.left, e.clientY - r.top);
+  }, { passive: false });
+  let drag = null;
+  stage.addEventListener("pointerdown", (e) => { drag = { x: e.clientX - x, y: e.clientY - y }; stage.setPointerCapture(e.pointerId); stage.classList.add("grab"); });
+  stage.addEventListener("pointermove", (e) => { if (drag && s > 1) { x = e.clientX - drag.x; y = e.clientY - drag.y; apply(); } });
+  stage.addEventListener("pointerup", () => { drag = null; stage.classList.remove("grab"); });
+  stage.addEventListener("dblclick", (e) => { const r = stage.getBoundingClientRect(); zoomAt(2.5, e.clientX - r.left, e.clientY - r.top); });
+  const centre = () => { const r = stage.getBoundingClientRect(); return [r.width / 2, r.height / 2]; };
+  const tools = el("div", { class: "zoom-tools" },
+    el("button", { type: "button", title: "zoom in", class: "zoom-in", text: "+", onclick: () => zoomAt(1.6, ...centre()) }),
+    el("button", { type: "button", title: "zoom out", text: "−", onclick: () => zoomAt(1 / 1.6, ...centre()) }),
+    el("button", { type: "button", title: "whole record", text: "fit", onclick: () => { s = 1; x = 0; y = 0; apply(); } }),
+    level,
+    full ? el("a", { href: full, target: "_blank", rel: "noopener", text: "full picture ↗" }) : null);
+  return el("figure", { class: "viewer" }, stage, tools, caption ? el("figcaption", { text: caption }) : null);
+}
+
+function player(title, src, note) {
+  return el("div", { class: "player" }, el("h3", { text: title }),
+    el("audio", { controls: true, preload: "metadata", src }),
+    note ? el("p", { class: "note", text: note }) : null);
+}
+
+function facts(rows) {
+  return el("dl", { class: "facts" }, rows.filter(Boolean).flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+}
+
+/* ---------------------------------------------------------------- renderers */
+
+const RENDER = {
+  cut(job) {
+    const r = job.result, rec = r.record, id = job.id;
+    const out = $("#cut-result");
+    const downloads = el("div", { class: "downloads" },
+      ...[["svg", "SVG", "laser cutter"], ["gcode", "G-code", "CNC drag knife"], ["dxf", "DXF", "CAD / CAM"],
+          ["json", "JSON", "playback metadata"], ["png", "PNG", "full picture"], ["wav", "WAV", "clean preview"]]
+        .map(([k, label, what]) => el("a", { class: `dl dl-${k}`, href: fileURL(id, rec.files[k].file, true), download: rec.files[k].file },
+          el("b", { text: label }), el("span", { text: `${what} · ${bytes(rec.files[k].bytes)}` }))));
+    const opt = r.optical || {};
+    const optical = opt.error
+      ? el("div", { class: "player unavailable" }, el("h3", { text: "Optical read-back" }), el("p", { class: "note", text: opt.error }))
+      : player("Optical read-back", fileURL(id, opt.audio.file),
+        `read from the picture at ${opt.tracking.dpi} dpi · ${(100 * opt.tracking.confidence).toFixed(1)} % of the groove measured, the rest coasted`);
+    const xr = rec.xray ? (rec.xray.kind ? `${rec.xray.kind} (built-in, seed ${rec.xray.seed})` : rec.xray.file) : "";
+    out.replaceChildren(
+      el("div", { class: "record-head" }, el("h2", { text: `Bone record · ${r.song}` }),
+         el("span", { class: "badge", text: `${rec.rpm.toFixed(rec.rpm % 1 ? 2 : 0)} rpm · ${rec.diameter_mm} mm` })),
+      viewer(fileURL(id, rec.preview), fileURL(id, rec.picture), `${rec.picture_size[0]} × ${rec.picture_size[1]} px at ${rec.dpi} dpi — scroll or double-click to zoom, drag to move`),
+      el("div", { class: "players" },
+        player("Gramophone", fileURL(id, r.gramophone.file), "steel needle, electric pickup, on fresh X-ray film"),
+        optical),
+      facts([["programme", `${rec.program_s} s in ${rec.turns} turns`], ["curve", rec.eq],
+             ["pitch", `${rec.pitch_um.min_um.toFixed(0)}–${rec.pitch_um.max_um.toFixed(0)} µm (${rec.pitch_um.law})`],
+             ["level", rec.limiter], ["X-ray", xr]]),
+      el("h3", { text: "Files to cut it for real" }), downloads,
+      opt.tracking ? el("details", { class: "tracking" }, el("summary", { text: "Tracking report of the optical needle" }),
+        viewer(fileURL(id, opt.tracking.file), null, "cyan: groove measured · red: coasted over dust, scratches or lost track")) : null);
+  },
+
+  play(job) {
+    const r = job.result, id = job.id, t = r.tracking;
+    $("#play-result").replaceChildren(
+      el("div", { class: "record-head" }, el("h2", { text: `Optical needle · ${job.title}` }),
+         el("span", { class: `badge ${t.confidence > 0.9 ? "good" : t.confidence > 0.5 ? "fair" : "poor"}`, text: `${(100 * t.confidence).toFixed(1)} % tracked` })),
+      viewer(fileURL(id, t.file), fileURL(id, r.preview), "the track the needle followed — cyan: measured, red: coasted over a blemish"),
+      el("div", { class: "players" }, player("What the groove holds", fileURL(id, r.audio.file), `${r.audio.seconds} s`)),
+      facts([["turns followed", `${t.turns}`], ["programme", `${t.seconds} s`], ["resolution", `${t.dpi} dpi`],
+             ["coasted", `${t.coasted_samples.toLocaleString()} of ${t.samples.toLocaleString()} samples`],
+             ["spiral centre", `${t.centre_px[0]}, ${t.centre_px[1]} px`]]));
+  },
+
+  dub(job) {
+    const r = job.result, id = job.id;
+    const row = (label, sub, audio, spec) => el("div", { class: "gen" },
+      el("div", { class: "gen-head" }, el("span", { class: "gen-n", text: label }), el("span", { text: sub })),
+      el("audio", { controls: true, preload: "none", src: fileURL(id, audio.file) }),
+      el("img", { class: "spec", src: fileURL(id, spec), alt: `spectrogram: ${sub}`, loading: "lazy" }));
+    $("#dub-result").replaceChildren(
+      el("div", { class: "record-head" }, el("h2", { text: `Tape copies · ${job.title}` })),
+      row("0", "the source", r.source.audio, r.source.spectrogram),
+      ...r.generations.map((g) => row(String(g.generation), `${g.title} (${g.deck})`, g.audio, g.spectrogram)));
+  },
+
+  underground(job) {
+    const r = job.result, id = job.id, s = r.summary;
+    const chainBox = el("div", { class: "chain-box" }, el("p", { class: "muted", text: "Click a copy to follow it back to the original and hear it." }));
+    const rows = r.copies.map((c) => el("tr", { tabindex: "0", "data-copy": c.id, onclick: (e) => pickCopy(job, c, e.currentTarget, chainBox) },
+      el("td", { text: `#${c.id}` }), el("td", { text: c.medium }), el("td", { text: String(c.generation) }),
+      el("td", { text: c.made }), el("td", { text: c.city }), el("td", { text: c.fate.replace("_", " ") })));
+    const byMedium = Object.entries(s.copies_by_medium || {}).map(([k, v]) => `${k} ${Number(v).toLocaleString()}`).join(" · ");
+    $("#ug-result").replaceChildren(
+      el("div", { class: "record-head" }, el("h2", { text: `The underground · ${job.title}` })),
+      el("div", { class: "numbers" },
+        ...[["copies", s.copies], ["recordings", s.titles], ["deepest generation", s.max_generation], ["arrests", s.arrests]]
+          .map(([k, v]) => el("div", {}, el("b", { text: Number(v).toLocaleString() }), el("span", { text: k })))),
+      el("p", { class: "muted", text: byMedium }),
+      el("div", { class: "plots" }, ...r.plots.map((p) => el("a", { href: fileURL(id, p), target: "_blank", rel: "noopener" },
+        el("img", { src: fileURL(id, p), alt: p.replace(".png", "").replaceAll("_", " "), loading: "lazy" })))),
+      el("div", { class: "copies" },
+        el("table", { class: "copy-table" }, el("thead", {}, el("tr", {}, ...["copy", "medium", "gen", "made", "city", "fate"].map((h) => el("th", { text: h })))),
+          el("tbody", {}, rows)), chainBox));
+  },
+
+  listen(job) {
+    const box = $("#ug-listen");
+    if (!box) return;
+    box.replaceChildren(player(`Copy #${job.result.copy} as it sounded`, fileURL(job.id, job.result.audio.file)),
+      el("img", { class: "spec", src: fileURL(job.id, job.result.spectrogram), alt: "spectrogram of the copy" }));
+  },
+};
+
+async function pickCopy(job, copy, row, box) {
+  $$(".copy-table tr.sel").forEach((r) => r.classList.remove("sel"));
+  row.classList.add("sel");
+  box.replaceChildren(el("p", { class: "muted", text: `following copy #${copy.id}…` }));
+  let chain;
+  try { chain = await api(`/api/jobs/${job.id}/copies/${copy.id}`); } catch (err) { box.replaceChildren(el("p", { class: "error", text: err.message })); return; }
+  const steps = el("ol", { class: "lineage" }, chain.map((c) => el("li", {},
+    el("b", { text: `${c.medium}` }), ` gen ${c.generation}, ${c.made}, ${c.city}`,
+    el("span", { class: "muted", text: c.maker === null ? " — arrived from abroad / the state" : ` — made by person ${c.maker}${c.deck ? " on " + c.deck : c.lathe ? " on " + c.lathe : ""}, ${c.price_rub.toFixed(2)} rub` }))));
+  const listen = el("div", { id: "ug-listen" });
+  const hear = el("button", { type: "button", class: "go small", text: "Hear this copy" });
+  if (!state.info.listen) {
+    hear.disabled = true;
+    listen.append(el("p", { class: "note", text: "Listening to a copy needs izdat.underground.listen, which this copy of izdat does not have yet." }));
+  } else {
+    hear.addEventListener("click", async () => {
+      hear.disabled = true;
+      listen.replaceChildren(el("div", { class: "job", id: "listen-job" }));
+      try {
+        const j = await postJSON("/api/jobs/listen", { run: job.id, copy: copy.id, song: state.sources["dub-song"] || "example" });
+        const poll = async () => {
+          const s = await api(`/api/jobs/${j.id}`);
+          if (s.state === "done") { RENDER.listen(s); hear.disabled = false; return; }
+          if (s.state !== "queued" && s.state !== "running") { listen.replaceChildren(el("p", { class: "error", text: s.error || s.state })); hear.disabled = false; return; }
+          listen.replaceChildren(el("div", { class: "bar" }, el("div", { class: "fill", style: `width:${Math.round(100 * s.progress)}%` })), el("p", { class: "msg", text: s.message || s.state }));
+          setTimeout(poll, 400);
+        };
+        poll();
+      } catch (err) { toast(err.message); hear.disabled = false; }
+    });
+  }
+  box.replaceChildren(el("h3", { text: `Copy #${copy.id}: ${chain.length} hand(s) back to the original` }), steps, hear, listen);
+}
+
+/* ---------------------------------------------------------------- shelf */
+
+async function loadShelf() {
+  const jobs = await api("/api/jobs");
+  const body = $("#shelf-rows");
+  const page = { cut: "cut", play: "play", dub: "dub", underground: "underground", listen: "underground" };
+  body.replaceChildren(...jobs.map((j) => el("tr", {},
+    el("td", { text: new Date(j.created * 1000).toLocaleString() }),
+    el("td", {}, el("span", { class: `kind kind-${j.kind}`, text: j.kind })),
+    el("td", { text: j.title || "" }),
+    el("td", { class: `st st-${j.state}`, text: j.state === "failed" ? `failed: ${j.error}` : j.state }),
+    el("td", { class: "actions" },
+      j.state === "done" && j.kind !== "listen" ? el("button", { type: "button", text: "open", onclick: () => { localStorage.setItem(`izdat.job.${page[j.kind]}`, j.id); location.hash = page[j.kind]; watch(page[j.kind], j.id); } }) : null,
+      el("button", { type: "button", class: "danger", text: "delete", onclick: async () => {
+        if (!confirm("Delete this result and its files?")) return;
+        await api(`/api/jobs/${j.id}`, { method: "DELETE" }); loadShelf(); } })))));
+  $("#shelf-empty").classList.toggle("hidden", jobs.length > 0);
+}
+
+async function loadCutChoices() {
+  const jobs = await api("/api/jobs");
+  const sel = $("#play-cut");
+  const keep = sel.value;
+  sel.replaceChildren(el("option", { value: "", text: "— none —" }),
+    ...jobs.filter((j) => j.kind === "cut" && j.state === "done").map((j) => el("option", { value: j.id, text: j.title })));
+  if (keep) sel.value = keep;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+function deckSelect(value) {
+  const sel = el("select", { "aria-label": "deck" }, state.info.decks.map((d) =>
+    el("option", { value: d.name, text: `${d.title} · ${d.kind} ${d.speed_cm_s} cm/s` })));
+  sel.value = value;
+  return sel;
+}
+
+function addDeck(value) {
+  const li = el("li", {}, deckSelect(value),
+    el("button", { type: "button", class: "x", title: "remove this copy", text: "×", onclick: () => { if ($$("#dub-chain li").length > 1) li.remove(); } }));
+  $("#dub-chain").append(li);
+}
+
+async function main() {
+  state.info = await api("/api/info");
+  $("#version").textContent = state.info.version;
+  $("#shelf-dir").textContent = state.info.data_dir;
+  for (const id of ["#cut-eq"]) {
+    $(id).replaceChildren(...state.info.equalisations.map((e) => el("option", { value: e, text: e })));
+    $(id).value = "blumlein";
+  }
+  $("#play-eq").append(...state.info.equalisations.map((e) => el("option", { value: e, text: e })));
+  const xrays = $("#cut-xrays");
+  const kinds = [["", "by seed"], ...state.info.xray_kinds.map((k) => [k, k]), ["upload", "your own…"]];
+  kinds.forEach(([value, label], i) => xrays.append(el("label", { class: "chip" },
+    el("input", { type: "radio", name: "xray-kind", value, checked: i === 0 }), el("span", { text: label }))));
+  xrays.addEventListener("change", () => $("#cut-xray-drop").classList.toggle("hidden", $("input[name=xray-kind]:checked").value !== "upload"));
+  $$(".drop").forEach(setupDrop);
+  if (!state.info.example_song) { $("#cut-example").remove(); $("#dub-example").remove(); }
+  else {
+    $("#cut-example").addEventListener("click", () => useExample("cut-song"));
+    $("#dub-example").addEventListener("click", () => useExample("dub-song"));
+  }
+  ["elektronika-302", "mayak-203", "vesna"].forEach(addDeck);
+  $("#dub-add").addEventListener("click", () => addDeck($("#dub-chain li:last-child select").value));
+  $$("#ug-form input[type=range]").forEach((r) => {
+    const out = $(`#ug-${r.name}-out`);
+    const show = () => { out.textContent = r.name === "pass_probability" ? Number(r.value).toFixed(2) : Number(r.value).toLocaleString(); };
+    r.addEventListener("input", show); show();
+  });
+
+  $("#cut-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const song = state.sources["cut-song"];
+    if (!song) { toast("Choose a song first (or the example song)."); return; }
+    const v = formValues(e.target);
+    const kind = $("input[name=xray-kind]:checked").value;
+    let xray = null;
+    if (kind === "upload") {
+      if (!state.sources["cut-xray"]) { toast("Upload your X-ray first, or pick a built-in one."); return; }
+      xray = { upload: state.sources["cut-xray"] };
+    } else if (kind) xray = { kind };
+    startJob("cut", "cut", { ...v, song, xray });
+  });
+  $("#play-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const v = formValues(e.target);
+    const cut = $("#play-cut").value;
+    if (cut) startJob("play", "play", { ...v, cut_job: cut });
+    else if (state.sources["play-picture"]) startJob("play", "play", { ...v, picture: state.sources["play-picture"], meta: state.sources["play-meta"] || null });
+    else toast("Choose a record you cut here, or upload a picture.");
+  });
+  $("#dub-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const song = state.sources["dub-song"];
+    if (!song) { toast("Choose a song first (or the example song)."); return; }
+    startJob("dub", "dub", { ...formValues(e.target), song, chain: $$("#dub-chain select").map((s) => s.value) });
+  });
+  $("#ug-form").addEventListener("submit", (e) => { e.preventDefault(); startJob("underground", "underground", formValues(e.target)); });
+
+  window.addEventListener("hashchange", showPage);
+  showPage();
+  for (const page of ["cut", "play", "dub", "underground"]) {
+    const id = localStorage.getItem(`izdat.job.${page}`);
+    if (id) watch(page, id);
+  }
+}
+
+main().catch((err) => toast(`The studio cannot start: ${err.message}`));

@@ -1,0 +1,195 @@
+"""Uploads: streamed to disk under a size limit, their type checked by content, kept under random ids.
+
+An upload is ``DATA/uploads/<id>/data`` plus ``meta.json`` (kind, format, original name, size). The
+original name is only shown, never used as a path. A refused upload leaves nothing behind: the
+bytes go to a hidden ``.part-*`` file that is removed on any error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from izdat.studio.jobs import new_id, valid_id
+
+__all__ = ["UploadError", "UploadStore", "sniff", "KINDS"]
+
+#: What may be uploaded: audio (a song), image (a record's picture or an X-ray, DICOM included),
+#: json (a record.json that pins a picture's geometry).
+KINDS = ("audio", "image", "json")
+
+
+class UploadError(Exception):
+    """An upload refused: ``status`` is the HTTP status, the message one sentence for the user."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def sniff(head: bytes) -> str | None:
+    """The format of a file from its first bytes (at least 132 of them when available), or ``None``."""
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"fLaC"):
+        return "flac"
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"FORM") and head[8:12] in (b"AIFF", b"AIFC"):
+        return "aiff"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"II*\x00") or head.startswith(b"MM\x00*"):
+        return "tiff"
+    if head[128:132] == b"DICM":
+        return "dicom"
+    if head.lstrip()[:1] == b"{":
+        return "json"
+    return None
+
+
+_AUDIO = {"wav", "flac", "ogg", "aiff", "mp3"}
+_IMAGE = {"png", "jpeg", "tiff", "dicom"}
+
+
+class UploadStore:
+    """Uploaded files of one studio data folder."""
+
+    def __init__(self, data_dir: Path, *, max_bytes: int):
+        self.root = Path(data_dir) / "uploads"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = int(max_bytes)
+
+    async def receive(self, kind: str, chunks, *, name: str = "", length: int | None = None) -> dict:
+        """Store an upload from an async iterator of byte chunks; returns its meta data.
+
+        Raises :class:`UploadError` (400 empty or unknown kind, 413 too big, 415 wrong type).
+        """
+        if kind not in KINDS:
+            raise UploadError(400, f"unknown upload kind {kind!r}; choose one of {', '.join(KINDS)}")
+        if length is not None and length > self.max_bytes:
+            raise UploadError(413, f"the file is {length / 2**20:.1f} MiB, more than the "
+                                   f"{self.max_bytes / 2**20:.0f} MiB the studio accepts")
+        fd, part = tempfile.mkstemp(prefix=".part-", dir=self.root)
+        part = Path(part)
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise UploadError(413, f"the file is larger than the {self.max_bytes / 2**20:.0f} MiB "
+                                               f"the studio accepts")
+                    handle.write(chunk)
+            if size == 0:
+                raise UploadError(400, "the file is empty")
+            with open(part, "rb") as handle:
+                head = handle.read(512)
+            fmt = sniff(head)
+            fmt = self._check(kind, fmt, part)
+            upload_id = new_id()
+            folder = self.root / upload_id
+            folder.mkdir()
+            os.replace(part, folder / "data")
+            meta = {"id": upload_id, "kind": kind, "format": fmt, "name": _display_name(name), "size": size}
+            (folder / "meta.json").write_text(json.dumps(meta))
+            return meta
+        finally:
+            if part.exists():
+                part.unlink()
+
+    def _check(self, kind: str, fmt: str | None, path: Path) -> str:
+        if kind == "audio":
+            if fmt not in _AUDIO:
+                raise UploadError(415, "this is not an audio file the studio reads (WAV, FLAC, OGG, AIFF or MP3)")
+            import soundfile
+            try:
+                info = soundfile.info(str(path))
+            except Exception:  # noqa: BLE001 - any failure to decode means: not usable audio
+                raise UploadError(415, f"the file looks like {fmt.upper()} but cannot be decoded as audio") from None
+            if info.frames <= 0:
+                raise UploadError(400, "the audio file holds no samples")
+            return fmt
+        if kind == "image":
+            if fmt not in _IMAGE:
+                raise UploadError(415, "this is not a picture the studio reads (PNG, JPEG, TIFF or DICOM)")
+            if fmt == "dicom":
+                try:
+                    import pydicom
+                    ds = pydicom.dcmread(str(path), stop_before_pixels=True)
+                except Exception:  # noqa: BLE001
+                    raise UploadError(415, "the file has a DICOM mark but is not a readable DICOM file") from None
+                if "PixelData" not in ds and not _has_pixel_tag(path):
+                    raise UploadError(415, "the DICOM file holds no picture (no pixel data)")
+                return fmt
+            from PIL import Image
+            try:
+                with Image.open(path) as im:
+                    w, h = im.size
+                    im.verify()
+            except Exception:  # noqa: BLE001
+                raise UploadError(415, f"the file looks like {fmt.upper()} but cannot be decoded as a picture") from None
+            if w * h > 30_000 * 30_000:
+                raise UploadError(413, f"the picture has {w * h / 1e6:.0f} million pixels, too many for the studio")
+            return fmt
+        # json: a record.json
+        if fmt != "json":
+            raise UploadError(415, "this is not a JSON file")
+        from izdat.optical import read_meta
+        try:
+            read_meta(path)
+        except Exception:  # noqa: BLE001
+            raise UploadError(415, "this JSON file is not a record.json written by izdat cut") from None
+        return fmt
+
+    def get(self, upload_id: str, kind: str | None = None) -> dict | None:
+        if not valid_id(upload_id):
+            return None
+        folder = self.root / upload_id
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+        except (OSError, ValueError):
+            return None
+        if kind is not None and meta.get("kind") != kind:
+            return None
+        meta["path"] = str(folder / "data")
+        return meta
+
+    def list(self) -> list[dict]:
+        out = []
+        for folder in self.root.iterdir():
+            if folder.is_dir() and valid_id(folder.name):
+                meta = self.get(folder.name)
+                if meta:
+                    meta.pop("path")
+                    out.append(meta)
+        return out
+
+    def delete(self, upload_id: str) -> bool:
+        if self.get(upload_id) is None:
+            return False
+        shutil.rmtree(self.root / upload_id, ignore_errors=True)
+        return True
+
+
+def _has_pixel_tag(path: Path) -> bool:
+    try:
+        import pydicom
+        return "PixelData" in pydicom.dcmread(str(path))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _display_name(name: str) -> str:
+    """The original file name, only for showing: its last part, printable, at most 120 characters."""
+    name = re.split(r"[\\/]", name or "")[-1]
+    name = "".join(c for c in name if c.isprintable())
+    return name[:120] or "upload"

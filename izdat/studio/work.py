@@ -1,0 +1,404 @@
+"""What the studio's jobs do: each worker wraps the library's machines and writes into ``out``.
+
+A worker is ``worker(params, out, progress, data_dir) -> result`` where ``params`` were checked by
+the web layer, ``out`` is the job's files folder, ``progress(fraction, message)`` reports how far
+it is, and ``result`` (a JSON-able dict) tells the page what was made. Workers run in their own
+process (see :mod:`izdat.studio.jobs`), so they may take their time and be killed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from izdat.errors import IzdatError
+
+__all__ = ["WORKERS", "example_song", "optical_available", "listen_available"]
+
+#: Longest side (px) of the preview pictures the page shows before the full picture is zoomed into.
+PREVIEW_PX = 1400
+
+
+class StudioError(IzdatError, ValueError):
+    """A job that cannot run as asked (one sentence for the page)."""
+
+
+def example_song() -> Path | None:
+    """The bundled example song (``examples/song.flac`` of the source tree), if it is there."""
+    here = Path(__file__).resolve()
+    for base in (here.parent / "examples", here.parents[2] / "examples"):
+        if (base / "song.flac").is_file():
+            return base / "song.flac"
+    return None
+
+
+def optical_available() -> bool:
+    return importlib.util.find_spec("izdat.optical") is not None
+
+
+def listen_available() -> bool:
+    try:
+        return importlib.util.find_spec("izdat.underground.listen") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _upload(data_dir: Path, upload_id: str) -> Path:
+    from izdat.studio.jobs import valid_id
+    path = data_dir / "uploads" / upload_id / "data"
+    if not valid_id(upload_id) or not path.is_file():
+        raise StudioError("the uploaded file is gone (deleted?); upload it again")
+    return path
+
+
+def _song(params: dict, data_dir: Path) -> Path:
+    if params.get("song") == "example":
+        song = example_song()
+        if song is None:
+            raise StudioError("the example song is not installed with this copy of izdat")
+        return song
+    return _upload(data_dir, params["song"])
+
+
+class _Bar:
+    """A rich-like progress object (``add_task``/``advance``/``update``) mapped onto a job's range."""
+
+    def __init__(self, progress, lo: float, hi: float, message: str):
+        self.progress, self.lo, self.hi, self.message = progress, lo, hi, message
+        self.total, self.done = 1, 0
+
+    def add_task(self, description="", total=None, **_):
+        self.total = total or 1
+        self.done = 0
+        self.message = description or self.message
+        self.progress(self.lo, self.message)
+        return 0
+
+    def advance(self, task=0, advance=1):
+        self.done += advance
+        self.progress(self.lo + (self.hi - self.lo) * min(1.0, self.done / self.total), self.message)
+
+    def update(self, task=0, **kw):
+        if "description" in kw:
+            self.message = kw["description"]
+        if "advance" in kw:
+            self.advance(task, kw["advance"])
+
+
+def _preview(src: Path, dst: Path, size: int = PREVIEW_PX):
+    """A downscaled PNG of a (possibly huge) picture; returns (image, scale from full to preview)."""
+    from PIL import Image
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        with Image.open(src) as im:
+            im.load()
+            full = im.size
+            factor = max(1, int(max(full) // (2 * size)))
+            small = im.reduce(factor) if factor > 1 else im.copy()
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+    small.thumbnail((size, size), Image.LANCZOS)
+    small.save(dst, format="PNG", optimize=False)
+    return small, small.size[0] / full[0]
+
+
+def _save_audio(audio, path: Path) -> dict:
+    from izdat.audio import save
+    save(audio, path)
+    return {"file": path.name, "seconds": round(audio.duration_s, 3)}
+
+
+def _tracking_overlay(picture: Path, groove, out: Path) -> dict:
+    """Draw the groove the optical needle followed over a preview of the picture: measured samples
+    in cyan, samples it coasted over (dust, scratches, lost track) in red."""
+    from PIL import Image, ImageDraw
+    small, scale = _preview(picture, out.with_name("tracking-base.png"))
+    out.with_name("tracking-base.png").unlink()
+    base = small.convert("RGB")
+    base = Image.eval(base, lambda v: int(v * 0.75))
+    draw = ImageDraw.Draw(base)
+    n = len(groove.radius_m)
+    step = max(1, n // 60_000)
+    i = np.arange(0, n, step)
+    sign = 1.0 if groove.direction == "counterclockwise" else -1.0
+    theta = math.radians(groove.start_angle_deg) + sign * 2 * math.pi * i / groove.samples_per_rev
+    r_px = groove.radius_m[i] * groove.dpi / 0.0254
+    x = (groove.centre_px[0] + r_px * np.cos(theta)) * scale
+    y = (groove.centre_px[1] - r_px * np.sin(theta)) * scale
+    ok = groove.trusted[i]
+    prog = (i >= groove.program_start) & (i < groove.program_end)
+    for k in range(len(i) - 1):
+        colour = (90, 220, 255) if ok[k] else (255, 70, 60)
+        if not prog[k]:
+            colour = (70, 110, 130) if ok[k] else (150, 60, 50)
+        draw.line([(x[k], y[k]), (x[k + 1], y[k + 1])], fill=colour, width=1)
+    base.save(out, format="PNG")
+    trusted = groove.trusted[groove.program_start:groove.program_end]
+    lost = int((~trusted).sum()) if trusted.size else 0
+    return {"file": out.name, "confidence": round(groove.confidence, 4), "turns": round(groove.turns, 2),
+            "seconds": round(groove.duration_s, 3), "dpi": groove.dpi, "coasted_samples": lost,
+            "samples": int(trusted.size), "centre_px": [round(float(c), 1) for c in groove.centre_px]}
+
+
+def _read_back(picture: Path, meta: Path | None, out: Path, progress, lo: float, hi: float,
+               *, rpm: float = 78.0, dpi: float | None = None, eq: str | None = None) -> dict:
+    """Play a picture with the optical needle: audio and a tracking report (or why it could not)."""
+    if not optical_available():
+        return {"error": "the optical reader is not available in this copy of izdat"}
+    from izdat.optical import play_picture
+    progress(lo, "optical needle: following the groove")
+    try:
+        audio, groove = play_picture(picture, meta=meta, rpm=rpm, dpi=dpi, eq=eq)
+    except IzdatError as exc:
+        return {"error": str(exc)}
+    progress(lo + 0.7 * (hi - lo), "optical needle: tracking report")
+    result = {"audio": _save_audio(audio, out / "optical.wav")}
+    result["tracking"] = _tracking_overlay(picture, groove, out / "tracking.png")
+    return result
+
+
+# -- cut ------------------------------------------------------------------------------------------
+
+
+def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
+    """Cut a song into a bone record; gramophone preview and optical read-back of its picture."""
+    from izdat.audio import load
+    from izdat.gramophone import Gramophone
+    from izdat.groove import equalisation
+    from izdat.lathe import Lathe
+    from izdat.outputs import FORMATS, write_record
+
+    song = _song(params, data_dir)
+    progress(0.02, "reading the song")
+    audio = load(song)
+    diameter = params["diameter_mm"]
+    inner = params.get("inner_radius_mm") or round(min(52.0, 0.2 * diameter), 1)
+    lathe = Lathe(rpm=params["rpm"], diameter_mm=diameter, inner_radius_mm=inner, eq=equalisation(params["eq"]),
+                  level_db=params.get("level_db", 0.0))
+    xray = params.get("xray")
+    if xray and xray.get("upload"):
+        xray_arg = _upload(data_dir, xray["upload"])
+    else:
+        xray_arg = xray.get("kind") if xray else None
+    progress(0.05, "cutting the groove")
+    record = lathe.cut(audio, trim_s=params.get("trim_s"))
+    bar = _Bar(progress, 0.3, 0.62, "writing the record's files")
+    write_record(record, out, formats=tuple(FORMATS), dpi=params["dpi"], xray=xray_arg, seed=params["seed"], bar=bar)
+    progress(0.63, "preview picture")
+    small, _ = _preview(out / "record.png", out / "record-preview.png")
+    progress(0.66, "gramophone: needle in the groove")
+    heard = Gramophone(seed=params["seed"], plays=params.get("plays", 0))(record)
+    gramophone = _save_audio(heard, out / "gramophone.wav")
+    optical = _read_back(out / "record.png", out / "record.json", out, progress, 0.75, 0.98)
+    info = json.loads((out / "record.json").read_text())
+    sizes = {f: (out / name).stat().st_size for f, name in FORMATS.items()}
+    return {"kind": "cut", "song": params.get("song_name", song.name), "record": {
+                "picture": "record.png", "preview": "record-preview.png",
+                "preview_size": list(small.size), "picture_size": [info["picture"]["width_px"], info["picture"]["height_px"]],
+                "files": {f: {"file": name, "bytes": sizes[f]} for f, name in FORMATS.items()},
+                "rpm": info["rpm"], "diameter_mm": info["diameter_mm"], "program_s": round(record.program_s, 2),
+                "turns": round(record.turns, 1), "eq": record.eq.name, "dpi": params["dpi"],
+                "limiter": record.limiter.summary(), "xray": info.get("xray"),
+                "pitch_um": info["pitch"]},
+            "preview": {"file": "preview.wav"}, "gramophone": gramophone, "optical": optical}
+
+
+# -- play -----------------------------------------------------------------------------------------
+
+
+def play(params: dict, out: Path, progress, data_dir: Path) -> dict:
+    """Play a record's picture with the optical needle."""
+    if params.get("cut_job"):
+        from izdat.studio.jobs import valid_id
+        folder = data_dir / "jobs" / params["cut_job"] / "files"
+        picture, meta = folder / "record.png", folder / "record.json"
+        if not valid_id(params["cut_job"]) or not picture.is_file():
+            raise StudioError("that cut record is gone (deleted?); choose another or upload a picture")
+    else:
+        picture = _upload(data_dir, params["picture"])
+        meta = _upload(data_dir, params["meta"]) if params.get("meta") else None
+    progress(0.02, "loading the picture")
+    small, _ = _preview(picture, out / "picture-preview.png")
+    result = _read_back(picture, meta, out, progress, 0.1, 0.99, rpm=params.get("rpm", 78.0),
+                        dpi=params.get("dpi"), eq=params.get("eq"))
+    if "error" in result:
+        raise StudioError(result["error"])
+    return {"kind": "play", "preview": "picture-preview.png", "preview_size": list(small.size), **result}
+
+
+# -- dub ------------------------------------------------------------------------------------------
+
+
+def spectrogram(audio, path: Path, title: str) -> None:
+    """A spectrogram PNG (matplotlib, Agg) in the studio's dark-room colours."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    x = audio.mono().samples
+    fs = audio.sample_rate
+    fig, ax = plt.subplots(figsize=(7.2, 2.4), dpi=100)
+    fig.patch.set_facecolor("#0c1014")
+    ax.set_facecolor("#0c1014")
+    nfft = 2048
+    ax.specgram(x + 1e-9, NFFT=nfft, Fs=fs, noverlap=nfft // 2, cmap="bone", vmin=-130, vmax=-20, scale="dB")
+    ax.set_ylim(0, min(fs / 2, 20_000))
+    ax.set_yticks([0, 5000, 10000, 15000, 20000][: 1 + int(min(fs / 2, 20_000) // 5000)])
+    ax.set_yticklabels([f"{t // 1000} k" if t else "0" for t in ax.get_yticks().astype(int)])
+    ax.set_xlabel("seconds", color="#8fa3ad", fontsize=8)
+    ax.set_ylabel("Hz", color="#8fa3ad", fontsize=8)
+    ax.set_title(title, color="#d9e6ea", fontsize=9, loc="left")
+    ax.tick_params(colors="#8fa3ad", labelsize=7)
+    for spine in ax.spines.values():
+        spine.set_color("#2a343b")
+    fig.tight_layout()
+    fig.savefig(path, format="png", facecolor=fig.get_facecolor())
+    plt.close(fig)
+
+
+def dub(params: dict, out: Path, progress, data_dir: Path) -> dict:
+    """Copy a song tape to tape through a chain of decks; audio and a spectrogram per generation."""
+    from izdat.audio import load
+    from izdat.tape import PRESETS, TapeDeck
+
+    song = _song(params, data_dir)
+    progress(0.02, "reading the song")
+    audio = load(song)
+    if params.get("trim_s"):
+        audio = audio.trim(params["trim_s"])
+    chain = params["chain"]
+    machines: dict[str, TapeDeck] = {}
+    decks = []
+    for name in chain:
+        if name not in machines:
+            machines[name] = TapeDeck(name, seed=params["seed"] + len(machines))
+        decks.append(machines[name])
+    n = len(decks)
+    gens = []
+    spectrogram(audio, out / "generation-00.png", "the source")
+    progress(0.05, "recording generation 1")
+    tape = decks[0].record(audio)
+    for g, deck in enumerate(decks):
+        if g > 0:
+            progress(0.05 + 0.9 * g / n, f"dubbing generation {g + 1} on {PRESETS[chain[g]].title}")
+            tape = decks[g - 1].dub(tape, onto=deck)
+        heard = deck.play(tape)
+        a = _save_audio(heard, out / f"generation-{g + 1:02d}.wav")
+        spectrogram(heard, out / f"generation-{g + 1:02d}.png",
+                    f"generation {g + 1}: {PRESETS[chain[g]].title}, {PRESETS[chain[g]].speed_cm_s:g} cm/s")
+        gens.append({"generation": g + 1, "deck": chain[g], "title": PRESETS[chain[g]].title,
+                     "audio": a, "spectrogram": f"generation-{g + 1:02d}.png"})
+        progress(0.05 + 0.9 * (g + 1) / n, f"generation {g + 1} done")
+    _save_audio(audio, out / "generation-00.wav")
+    return {"kind": "dub", "source": {"audio": {"file": "generation-00.wav", "seconds": round(audio.duration_s, 3)},
+                                      "spectrogram": "generation-00.png"}, "generations": gens}
+
+
+# -- underground ----------------------------------------------------------------------------------
+
+
+def underground(params: dict, out: Path, progress, data_dir: Path) -> dict:
+    """Run a small underground simulation: lineage database, plots and a choice of copies to hear."""
+    from izdat import __version__
+    from izdat.underground import build_society, simulate
+    from izdat.underground.lineage import write_lineage
+    from izdat.underground.plots import write_plots
+    from izdat.underground.scenario import merge_scenario
+    from izdat.underground.simulate import C_CITY, C_GEN, C_MEDIUM, C_FATE, C_TITLE, F_MADE, FATES, MEDIA
+
+    sc = merge_scenario({"spread": {"pass_probability": params["pass_probability"]},
+                         "state": {"ban_year": params["ban_year"]}},
+                        text=f"[spread]\npass_probability = {params['pass_probability']}\n"
+                             f"[state]\nban_year = {params['ban_year']}\n")
+    progress(0.05, "building the society")
+    society = build_society(params["people"], sc, params["seed"])
+    progress(0.3, "copies spreading")
+    history = simulate(society, sc, seed=params["seed"], start_year=params["start_year"], end_year=params["end_year"])
+    progress(0.6, "writing the lineage")
+    write_lineage(out / "lineage.sqlite", history, society, scenario_text=sc.text, version=str(__version__))
+    from izdat.underground.summary import summarize
+    summary = summarize(history, society, sc)
+    progress(0.75, "drawing the plots")
+    plots = [p.name for p in write_plots(summary, out, wage_rub=(sc["money"]["wage_low_rub"], sc["money"]["wage_high_rub"]))]
+    ci, cf = history.ci, history.cf
+    pick = _pick_copies(ci)
+    cities = [c["name"] for c in sc.cities]
+    copies = []
+    import datetime as dt
+    epoch = dt.date(1946, 1, 1)
+    for k in pick:
+        copies.append({"id": int(k), "title": int(ci[k, C_TITLE]), "medium": MEDIA[ci[k, C_MEDIUM]],
+                       "generation": int(ci[k, C_GEN]), "city": cities[ci[k, C_CITY]] if ci[k, C_CITY] < len(cities) else "?",
+                       "made": str(epoch + dt.timedelta(days=float(cf[k, F_MADE]))), "fate": FATES[ci[k, C_FATE]]})
+    keep = {k: v for k, v in summary.items() if k != "yearly"}
+    (out / "summary.json").write_text(json.dumps(summary, default=_plain))
+    return {"kind": "underground", "plots": plots, "summary": json.loads(json.dumps(keep, default=_plain)),
+            "copies": copies, "database": "lineage.sqlite"}
+
+
+def _plain(v):
+    try:
+        return v.item()
+    except AttributeError:
+        return str(v)
+
+
+def _pick_copies(ci, n: int = 24) -> list[int]:
+    """Copies worth hearing: the deepest of each medium, then the deepest overall, at most ``n``."""
+    from izdat.underground.simulate import C_GEN, C_MEDIUM
+    if len(ci) == 0:
+        return []
+    order = np.lexsort((np.arange(len(ci)), -ci[:, C_GEN]))
+    chosen: list[int] = []
+    for m in np.unique(ci[:, C_MEDIUM]):
+        rows = order[ci[order, C_MEDIUM] == m][:3]
+        chosen.extend(int(r) for r in rows)
+    for r in order:
+        if len(chosen) >= n:
+            break
+        if int(r) not in chosen:
+            chosen.append(int(r))
+    return sorted(chosen[:n], key=lambda r: (-int(ci[r, C_GEN]), r))
+
+
+# -- listen ---------------------------------------------------------------------------------------
+
+
+def listen(params: dict, out: Path, progress, data_dir: Path) -> dict:
+    """Hear one copy of an underground run through its lineage (``izdat.underground.listen``)."""
+    if not listen_available():
+        raise StudioError("listening to a copy is not available in this copy of izdat yet (izdat.underground.listen)")
+    import inspect
+
+    from izdat.audio import load
+    from izdat.studio.jobs import valid_id
+    from izdat.underground import listen as mod
+    db = data_dir / "jobs" / params["run"] / "files" / "lineage.sqlite"
+    if not valid_id(params["run"]) or not db.is_file():
+        raise StudioError("that simulation is gone (deleted?); run it again")
+    song = _song(params, data_dir)
+    progress(0.05, "walking the copy's lineage")
+    fn = getattr(mod, "listen", None) or getattr(mod, "render_copy", None)
+    if fn is None:
+        raise StudioError("izdat.underground.listen has no listen() function the studio knows how to call")
+    names = list(inspect.signature(fn).parameters)
+    audio = load(song)
+    if params.get("trim_s"):
+        audio = audio.trim(params["trim_s"])
+    kwargs = {}
+    if "seed" in names:
+        kwargs["seed"] = params.get("seed", 0)
+    heard = fn(db, params["copy"], audio, **kwargs)
+    if isinstance(heard, tuple):
+        heard = heard[0]
+    progress(0.9, "spectrogram")
+    a = _save_audio(heard, out / "copy.wav")
+    spectrogram(heard, out / "copy.png", f"copy {params['copy']}")
+    return {"kind": "listen", "copy": params["copy"], "audio": a, "spectrogram": "copy.png"}
+
+
+WORKERS = {"cut": cut, "play": play, "dub": dub, "underground": underground, "listen": listen}
