@@ -105,7 +105,8 @@ def test_an_xray_that_is_not_an_image_is_refused(izdat, song, tmp_path):
     assert not (tmp_path / "rec").exists()     # refused before any work
 
 
-def test_a_dicom_with_no_pixels_is_refused(izdat, song, tmp_path):
+def dicom(path, pixels=None):
+    """A DICOM file, with ``pixels`` (uint16, MONOCHROME2, 12 bits stored) or with none."""
     pydicom = pytest.importorskip("pydicom")
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian
@@ -113,10 +114,19 @@ def test_a_dicom_with_no_pixels_is_refused(izdat, song, tmp_path):
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     meta.MediaStorageSOPClassUID = pydicom.uid.generate_uid()
     meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
-    ds = FileDataset(str(tmp_path / "empty.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
     ds.PatientName = "Nobody"
-    ds.save_as(tmp_path / "empty.dcm", enforce_file_format=True)
-    code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--xray", tmp_path / "empty.dcm")
+    if pixels is not None:
+        ds.Rows, ds.Columns = pixels.shape
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+        ds.PixelData = pixels.astype(np.uint16).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_a_dicom_with_no_pixels_is_refused(izdat, song, tmp_path):
+    code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--xray", dicom(tmp_path / "empty.dcm"))
     assert code == 2 and "empty.dcm" in err and "Traceback" not in err
 
 
@@ -128,21 +138,7 @@ def test_an_output_folder_that_cannot_be_written_is_refused(izdat, song, tmp_pat
 
 
 def test_a_dicom_xray_is_cut_into(izdat, song, tmp_path):
-    pydicom = pytest.importorskip("pydicom")
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian
-    meta = FileMetaDataset()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.MediaStorageSOPClassUID = pydicom.uid.generate_uid()
-    meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
-    ds = FileDataset(str(tmp_path / "hand.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
-    img = (np.add.outer(np.arange(64), np.arange(64)) * 30).astype(np.uint16)
-    ds.Rows, ds.Columns = img.shape
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.PixelData = img.tobytes()
-    ds.save_as(tmp_path / "hand.dcm", enforce_file_format=True)
-    code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--xray", tmp_path / "hand.dcm",
-                         "--format", "png,json")
+    hand = dicom(tmp_path / "hand.dcm", np.add.outer(np.arange(64), np.arange(64)) * 30)
+    code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--xray", hand, "--format", "png,json")
     assert code == 0, err
     assert json.loads((tmp_path / "rec" / "record.json").read_text())["xray"] == {"file": "hand.dcm"}
