@@ -125,3 +125,34 @@ def lineage(
         print(f"copy {r['id']:>9}  gen {r['generation']:>2}  {r['medium']:<8} {r['made']}  {r['city']:<12} "
               f"made by {maker}{' on ' + how if how else ''} for person {r['owner']}, "
               f"{r['price_rub']:.2f} rub, {r['fate']}{' (fake)' if r['fake'] else ''}")
+
+
+@app.command()
+def listen(
+    db: Path = typer.Argument(..., help="lineage.sqlite written by izdat spread."),
+    copy_id: int = typer.Argument(..., help="Id of the copy to hear."),
+    song: Path = typer.Argument(..., help="The song the copy's title stands for (WAV, FLAC, ...)."),
+    output: Path = typer.Option(Path("copy.wav"), "-o", "--output", help="Audio file to write (.wav or .flac)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Override the run's seed (default: the seed in the database)."),
+) -> None:
+    """Render what one copy sounds like: SONG through every lathe, gramophone and tape deck on its lineage."""
+    from izdat.audio import load, save
+    from izdat.underground.lineage import chain, open_lineage
+    from izdat.underground.listen import listen as render
+
+    if output.suffix.lower() not in (".wav", ".flac"):
+        raise SpreadError(f"-o must end in .wav or .flac, not {output.name!r}.")
+    con = open_lineage(db)
+    try:
+        steps = len(chain(con, copy_id))
+        audio = load(song)
+        t0 = time.perf_counter()
+        with progress() as bar:
+            task = bar.add_task("rendering the lineage", total=steps)
+            heard = render(con, copy_id, audio, seed=seed,
+                           progress=lambda done, total, what: bar.update(task, completed=done, description=what))
+    finally:
+        con.close()
+    save(heard, output)
+    console.print(f"copy {copy_id}: {steps} step(s) rendered in {time.perf_counter() - t0:.1f} s; wrote {output}",
+                  markup=False)

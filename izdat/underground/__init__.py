@@ -6,9 +6,10 @@
 """
 
 from izdat.underground.errors import LineageError, SpreadError
+from izdat.underground.listen import listen
 from izdat.underground.scenario import Scenario, default_scenario, load_scenario
 from izdat.underground.simulate import History, simulate
 from izdat.underground.society import Society, build_society, recorders_in_circulation
 
 __all__ = ["Scenario", "load_scenario", "default_scenario", "Society", "build_society",
-           "recorders_in_circulation", "History", "simulate", "SpreadError", "LineageError"]
+           "recorders_in_circulation", "History", "simulate", "listen", "SpreadError", "LineageError"]

@@ -22,7 +22,9 @@ DAYS_PER_YEAR = 365.25
 
 ROLES = ("listener", "sailor", "dealer", "cutter")
 #: Tape decks, with the first year they are bought, whether smuggled, whether cassette.
-DECKS = ("dnepr-11", "yauza-5", "vesna-2", "sony-tc-260", "mayak-203", "elektronika-302", "japanese-cassette")
+#: The names are the presets of :mod:`izdat.tape` (``izdat decks``), so ``izdat listen`` can play them;
+#: the smuggled Japanese cassette deck is the Sony TC-129.
+DECKS = ("dnepr-11", "yauza-5", "vesna", "sony-tc-260", "mayak-203", "elektronika-302", "sony-tc-129")
 _DECK_FROM = np.array([1955, 1960, 1963, 1967, 1975, 1974, 1975], dtype=np.float64)
 _DECK_UNTIL = np.array([1966, 1976, 1977, 1991, 1991, 1991, 1991], dtype=np.float64)
 _DECK_SMUGGLED = np.array([0, 0, 0, 1, 0, 0, 1], dtype=bool)
@@ -72,7 +74,8 @@ class Society:
     deck : int8 array (n_households,)
         Index into :data:`DECKS` of the household's recorder (-1 for none).
     lathe : int8 array (n,)
-        0 telefunken, 1 home-built, for cutters; -1 otherwise.
+        Index into :data:`izdat.underground.simulate.LATHES` for cutters (0 home-built, 1 Telefunken);
+        -1 otherwise.
     indptr, indices : int64, int32 arrays
         The undirected friendship graph in CSR form (each tie stored both ways).
     city_names, city_port, city_hotel, city_border, city_port_km, city_lp_rub : arrays per city
@@ -248,7 +251,7 @@ def build_society(n_people: int, scenario: Scenario, seed: int) -> Society:
             pick = city_start[c] + rng.choice(sizes[c], size=min(int(n_cut[c]), int(sizes[c])), replace=False)
             pick = pick[role[pick] == 0]
             role[pick] = 3
-            lathe[pick] = (rng.random(pick.size) < 0.2).astype(np.int8) ^ 1  # 20 % factory (telefunken) lathes
+            lathe[pick] = (rng.random(pick.size) < 0.2).astype(np.int8)  # 20 % factory (Telefunken) lathes
     gramophone = rng.random(n) < rec["gramophone_share"]
 
     # tape recorders: per-capita national rate, household by household
