@@ -38,8 +38,10 @@ class Gramophone:
     speed_error_pct : float
         How fast the turntable runs against the record's nominal speed (%), −10…10; default 0.
     rumble_db : float or None
-        Rumble velocity (dB re 10 cm/s peak at 1 kHz, DIN 45539), −120…0; default −35 (the
-        DIN 45500 minimum, flattering for a 1950s machine); ``None`` for none.
+        Rumble as heard through the pickup and its playback curve (dB re the output of 10 cm/s
+        peak at 1 kHz, as DIN 45539 measures it with an electric pickup; a horn hears less of it),
+        −120…0; default −35 (the unweighted DIN 45500
+        minimum, flattering for a 1950s machine); ``None`` for none.
     warp_mm : float
         Peak height of the film's warp (mm), 0–10; default 1.
     material : str or Material
@@ -172,13 +174,15 @@ class Gramophone:
 
         # What moves the stylus against the arm besides the groove: the sway of the off-centre
         # record (the contact point's distance from the spindle, r − e·cos(θ − θ_h)) and rumble.
+        pickup_sos = _pickup.pickup_sos(self.pickup, path.eq, self.sample_rate)
         if self.rumble_db is not None:
             motor = MOTOR_HZ if self.pickup == "electric" else 0.0
-            motion += _turntable.rumble(len(y), self.sample_rate, self.rumble_db, motor, rng[4])
+            measuring = pickup_sos if self.pickup == "electric" else _pickup.pickup_sos("electric", path.eq, self.sample_rate)
+            motion += _turntable.rumble(len(y), self.sample_rate, self.rumble_db, motor, rng[4], measuring)
         y += _turntable.arm_relative(motion - motion[0], self.sample_rate)
         y -= y[0]
 
-        sound = signal.sosfilt(_pickup.pickup_sos(self.pickup, path.eq, self.sample_rate), y)
+        sound = signal.sosfilt(pickup_sos, y)
         if path.gain_m_s is not None:
             sound /= path.gain_m_s
         else:

@@ -147,13 +147,13 @@ def _builtin(text: str, seed: int) -> Audio:
     phrase_start = [0]
     for ch in text.lower():
         if ch in _VOWELS:
-            segments.append(("voiced", _VOWELS[ch], 0.10 * rng.uniform(0.8, 1.5), 1.0))
+            segments.append(("voiced", _VOWELS[ch], 0.075 * rng.uniform(0.8, 1.5), 1.0))
         elif ch in _SONORANTS:
-            segments.append(("voiced", _SONORANTS[ch], 0.06 * rng.uniform(0.8, 1.2), 0.35))
+            segments.append(("voiced", _SONORANTS[ch], 0.05 * rng.uniform(0.8, 1.2), 0.35))
         elif ch in _FRICATIVES:
-            segments.append(("noise", _FRICATIVES[ch], 0.09 * rng.uniform(0.8, 1.2), 0.25))
+            segments.append(("noise", _FRICATIVES[ch], 0.07 * rng.uniform(0.8, 1.2), 0.25))
         elif ch in _STOPS:
-            segments.append(("stop", (1500, 5000), 0.06, 0.4))
+            segments.append(("stop", (1500, 5000), 0.05, 0.4))
         elif ch in _PAUSES:
             segments.append(("pause", ch, _PAUSES[ch], 0.0))
             if ch in ".!?,":

@@ -16,7 +16,8 @@ Arm sway and rumble
     stylus compliance, resonance f_a ≈ 10 Hz) follows slow motion, so an input motion reaches the
     pickup through a 2nd-order high-pass at f_a (Q ≈ 1). Rumble (motor and bearing vibration) is
     a relative motion of record and arm: band-limited noise 5–60 Hz plus the motor's own line,
-    stated as its velocity relative to the DIN 45539 reference (10 cm/s peak at 1 kHz).
+    stated as DIN 45539 measures it: at the output, through the playback curve, relative to the
+    output of 10 cm/s peak at 1 kHz.
 Warp
     Thin film lies warped: its height h(θ) = W·(0.8·cos(θ + φ₁) + 0.4·cos(2θ + φ₂)) (a dish and a
     saddle). An arm meeting the rising film at its vertical tracking angle α moves the tip along
@@ -130,12 +131,16 @@ def arm_relative(motion_m: np.ndarray, sample_rate: float) -> np.ndarray:
     return signal.sosfilt(sos, motion_m)
 
 
-def rumble(n: int, sample_rate: float, rumble_db: float, motor_hz: float, rng: np.random.Generator) -> np.ndarray:
-    """Rumble as a lateral displacement (m) whose RMS velocity is ``rumble_db`` below 10 cm/s/√2.
+def rumble(n: int, sample_rate: float, rumble_db: float, motor_hz: float, rng: np.random.Generator,
+           playback_sos: np.ndarray | None = None) -> np.ndarray:
+    """Rumble: a lateral displacement (m) of the record against the arm.
 
     Band-limited noise (5–60 Hz, 2nd-order band) with, if ``motor_hz`` > 0, the motor's line at
-    ``motor_hz`` carrying half the power. Drawn at 1/64 of the rate and interpolated (it has
-    nothing above ~100 Hz).
+    ``motor_hz`` carrying half the power. As DIN 45539 measures it, its level is taken at the
+    output: through the arm (:func:`arm_relative`) and the pickup with its playback curve
+    (``playback_sos``, displacement → velocity-equivalent at 1 kHz), the RMS is ``rumble_db``
+    below 10 cm/s/√2. Without ``playback_sos`` the groove velocity itself is set. Drawn at 1/64 of
+    the rate and interpolated (it has nothing above ~100 Hz).
     """
     decim = 64
     rate = sample_rate / decim
@@ -147,5 +152,15 @@ def rumble(n: int, sample_rate: float, rumble_db: float, motor_hz: float, rng: n
         t = np.arange(m) / rate
         line = np.sin(2 * math.pi * motor_hz * t + rng.uniform(0, 2 * math.pi)) / (2 * math.pi * motor_hz / math.sqrt(2))
         slow = (slow + line) / math.sqrt(2)
+    if playback_sos is not None:
+        # What the ear gets of it: the arm's high-pass and the pickup, evaluated on its spectrum.
+        spectrum = np.fft.rfft(slow)
+        f = np.fft.rfftfreq(m, 1 / rate)
+        _, h = signal.sosfreqz(playback_sos, worN=f, fs=sample_rate)
+        jw = 2j * math.pi * f
+        w = 2 * math.pi * ARM_RESONANCE_HZ
+        h = h * jw ** 2 / (jw ** 2 + jw * w / ARM_Q + w * w)
+        heard = float(np.sqrt(np.sum(np.abs(spectrum * h) ** 2) * 2 / m ** 2))
+        slow /= max(heard, 1e-30)
     v_rms = 0.1 / math.sqrt(2) * 10 ** (rumble_db / 20)
     return np.interp(np.arange(n) / decim, np.arange(m), slow * v_rms)
