@@ -1,0 +1,270 @@
+"""The optical reader: a picture of a record in, the groove it holds out, then audio."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import signal
+
+from izdat.audio import Audio
+from izdat.errors import PictureError
+from izdat.groove import Equalisation, equalisation
+from izdat.optical import _track
+from izdat.optical._load import Scan, load_picture
+
+__all__ = ["Groove", "OpticalReader", "RecordMeta", "read_meta", "play_picture"]
+
+#: Groove samples per revolution when the picture comes without record.json (about 44.1 kHz at the
+#: given speed), and the output rate.
+CUT_RATE_HZ = 44_100.0
+
+
+@dataclass(frozen=True)
+class RecordMeta:
+    """What izdat's ``record.json`` tells a reader (all optional but the speed)."""
+
+    rpm: float = 78.0
+    samples_per_rev: int | None = None
+    eq: Equalisation | None = None
+    gain_m: float | None = None           # groove velocity (m/s) per unit audio at 1 kHz
+    centre_px: tuple | None = None
+    start_angle_deg: float | None = None
+    direction: str | None = None
+    start_radius_mm: float | None = None
+    program_start: int | None = None
+    program_end: int | None = None
+    locked_start: int | None = None
+    groove_width_um: float | None = None
+    land_um: float | None = None
+    dpi: float | None = None
+    picture_size: tuple | None = None
+
+
+def read_meta(path: str | Path) -> RecordMeta:
+    """Read izdat's ``record.json`` (raises :class:`PictureError` if it is not one)."""
+    path = Path(path)
+    try:
+        meta = json.loads(path.read_text())
+        pic = meta.get("picture", {})
+        eq = meta["equalisation"]
+        return RecordMeta(
+            rpm=float(meta["rpm"]), samples_per_rev=int(meta["samples_per_revolution"]),
+            eq=Equalisation(eq["name"], eq.get("turnover_hz"), eq.get("rolloff_10khz_db", 0.0),
+                            bool(eq.get("riaa")), bool(eq.get("displacement")), eq.get("note", "")),
+            gain_m=float(meta["level"]["velocity_m_s_per_unit_at_1khz"]),
+            centre_px=tuple(pic["spiral_centre_px"]) if "spiral_centre_px" in pic else None,
+            start_angle_deg=pic.get("groove_start_angle_deg"), direction=meta.get("direction"),
+            start_radius_mm=float(meta["groove_start_radius_mm"]),
+            program_start=int(meta["program_start_sample"]), program_end=int(meta["program_end_sample"]),
+            locked_start=int(meta["locked_groove_start_sample"]), groove_width_um=float(meta["groove_width_um"]),
+            land_um=float(meta.get("min_land_um", 20.0)), dpi=pic.get("dpi"),
+            picture_size=(pic["width_px"], pic["height_px"]) if "width_px" in pic else None)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PictureError(f"{path} is not an izdat record.json ({type(exc).__name__}: {exc})") from None
+
+
+@dataclass(frozen=True, eq=False)
+class Groove:
+    """A groove read from a picture: the centre radius at every sample along the spiral.
+
+    Attributes
+    ----------
+    radius_m : ndarray of float64
+        Groove centre radius (m) at each sample, from the first sample read to the last.
+    samples_per_rev : int
+        Samples per revolution (sample i lies 2π·i/samples_per_rev from the start).
+    rpm : float
+        Turntable speed (rev/min) the groove was cut at.
+    program_start, program_end : int
+        The part of ``radius_m`` that holds the programme (the whole groove when unknown).
+    trusted : ndarray of bool
+        Whether each sample was measured (True) or coasted over a blemish (False).
+    centre_px, start_angle_deg, direction, dpi :
+        Where the spiral lies in the picture.
+    """
+
+    radius_m: np.ndarray
+    samples_per_rev: int
+    rpm: float
+    program_start: int
+    program_end: int
+    trusted: np.ndarray
+    centre_px: tuple
+    start_angle_deg: float
+    direction: str
+    dpi: float
+    width_m: float
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def sample_rate(self) -> float:
+        """Groove samples per second (Hz)."""
+        return self.samples_per_rev * self.rpm / 60
+
+    @property
+    def turns(self) -> float:
+        return len(self.radius_m) / self.samples_per_rev
+
+    @property
+    def duration_s(self) -> float:
+        return (self.program_end - self.program_start) / self.sample_rate
+
+    @property
+    def confidence(self) -> float:
+        """Fraction of programme samples measured rather than coasted over (0–1)."""
+        part = self.trusted[self.program_start:self.program_end]
+        return float(part.mean()) if part.size else 0.0
+
+    def displacement_m(self) -> np.ndarray:
+        """The lateral modulation (m) of the programme: the radius less the straight line that best
+        fits the programme's inward run (what is left of the spiral is far below the audio band's
+        velocities and goes in the playback curve's subsonic filter)."""
+        return self._detrended(self.program_start, self.program_end)
+
+    def _detrended(self, a, b):
+        r = self.radius_m[a:b]
+        lo, hi = self.program_start - a, self.program_end - a
+        i = np.arange(len(r), dtype=np.float64)
+        if hi - lo >= 2:
+            slope, offset = np.polyfit(i[lo:hi], r[lo:hi], 1)
+        else:
+            slope, offset = 0.0, float(r.mean()) if r.size else 0.0
+        return r - (offset + slope * i)
+
+    def pitch_um(self) -> np.ndarray:
+        """Pitch (µm per turn) along the programme, one value per whole turn."""
+        n = self.samples_per_rev
+        r = self.radius_m[self.program_start:self.program_end]
+        turns = len(r) // n
+        if turns < 2:
+            return np.array([])
+        return -np.diff(r[: turns * n].reshape(turns, n).mean(axis=1)) * 1e6
+
+    def _pixel_limited(self, x, radius_m):
+        """``x`` low-passed at 0.45 × the rate pixels pass under the reader at each radius (Hz): above
+        it the picture holds no groove, only the jumps of whole pixels entering and leaving the
+        window. Zero phase, in blocks of a few turns with their own cut-off."""
+        fs = self.sample_rate
+        px_per_m = self.dpi / 0.0254
+        block = 4 * self.samples_per_rev
+        pad = self.samples_per_rev // 8
+        out = np.empty_like(x)
+        for a in range(0, len(x), block):
+            b = min(len(x), a + block)
+            lo, hi = max(0, a - pad), min(len(x), b + pad)
+            r = float(np.min(radius_m[a:b]))
+            cut = 0.45 * 2 * math.pi * r * px_per_m * self.rpm / 60
+            if cut >= 0.45 * fs or hi - lo < 64:
+                out[a:b] = x[a:b]
+                continue
+            sos = signal.butter(8, cut, fs=fs, output="sos")
+            out[a:b] = signal.sosfiltfilt(sos, x[lo:hi])[a - lo:a - lo + b - a]
+        return out
+
+    def playback(self, *, eq: str | Equalisation = "none", gain_m: float | None = None,
+                 sample_rate: float = 44_100.0) -> Audio:
+        """The programme as a velocity pickup with the playback curve ``eq`` hears it.
+
+        ``gain_m`` (groove velocity in m/s per unit audio at 1 kHz, from record.json) restores the
+        source's level; without it the audio is normalised to a −1 dBFS peak.
+        """
+        eq = eq if isinstance(eq, Equalisation) else equalisation(eq)
+        fs = self.sample_rate
+        a = max(0, self.program_start - self.samples_per_rev // 4)   # let the filter settle before
+        x = self._pixel_limited(self._detrended(a, self.program_end), self.radius_m[a:self.program_end])
+        audio = signal.sosfilt(eq.playback_sos(fs), x)[self.program_start - a:]
+        if gain_m:
+            audio = audio / gain_m
+        else:
+            peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+            audio = audio * (10 ** (-1 / 20) / peak if peak > 0 else 0.0)
+        return Audio(audio.astype(np.float32), fs).resample(sample_rate)
+
+
+class OpticalReader:
+    """The optical needle: finds the spiral in a picture and follows its groove.
+
+    Parameters
+    ----------
+    rpm : float
+        Turntable speed (rev/min) the record was cut at; default 78 (overridden by record.json).
+    dpi : float, optional
+        Picture resolution (dots per inch); default from the picture or record.json.
+    eq : str or Equalisation, optional
+        Playback curve: ``none``, ``riaa``, ``blumlein``, ``columbia``, ``aes``, ``nab``; default
+        that of record.json, else ``none``.
+    light_groove : bool
+        Whether grooves show lighter than the film (a scan lit from the front); default True.
+    """
+
+    def __init__(self, *, rpm: float = 78.0, dpi: float | None = None, eq: str | Equalisation | None = None,
+                 light_groove: bool = True):
+        self.rpm = float(rpm)
+        self.dpi = dpi
+        self.eq = None if eq is None else (eq if isinstance(eq, Equalisation) else equalisation(eq))
+        self.light_groove = bool(light_groove)
+
+    def __repr__(self):
+        return f"OpticalReader(rpm={self.rpm:.4g}, dpi={self.dpi}, eq={self.eq and self.eq.name!r})"
+
+    def read(self, scan: Scan, meta: RecordMeta | None = None) -> Groove:
+        """Find and follow the groove in ``scan``; ``meta`` (record.json) pins the geometry."""
+        dpi = self.dpi or scan.dpi or (meta.dpi if meta else None)
+        if dpi is None:
+            raise PictureError("the picture does not say its resolution and no record.json gives it; "
+                               "give it with --dpi")
+        px_per_m = dpi / 0.0254
+        img = scan.pixels
+        if meta is not None and meta.centre_px is not None and meta.picture_size == (img.shape[1], img.shape[0]):
+            return self._read_known(img, px_per_m, dpi, meta)
+        raise PictureError("finding the spiral without record.json is not implemented yet")
+
+    def _read_known(self, img, px_per_m, dpi, meta: RecordMeta) -> Groove:
+        n_rev = meta.samples_per_rev
+        sign = 1.0 if (meta.direction or "counterclockwise") == "counterclockwise" else -1.0
+        theta = math.radians(meta.start_angle_deg) + sign * 2 * math.pi * np.arange(n_rev) / n_rev
+        width_px = meta.groove_width_um * 1e-6 * px_per_m
+        land_px = (meta.land_um or 20.0) * 1e-6 * px_per_m
+        n = min(meta.locked_start, meta.program_end + n_rev)
+        radius, trusted = self._follow(img, meta.centre_px, np.cos(theta), np.sin(theta),
+                                       meta.start_radius_mm * 1e-3 * px_per_m, n, width_px, land_px, px_per_m,
+                                       stop_on_lock=False)
+        return Groove(radius / px_per_m, n_rev, meta.rpm, meta.program_start, meta.program_end, trusted,
+                      tuple(meta.centre_px), float(meta.start_angle_deg), meta.direction or "counterclockwise",
+                      float(dpi), width_px / px_per_m)
+
+    def _follow(self, img, centre, cos_t, sin_t, r_start_px, n, width_px, land_px, px_per_m, *, stop_on_lock):
+        n_rev = len(cos_t)
+        margin = min(3.0, max(0.9, 0.5 * land_px + 0.6))
+        half_win = 0.5 * width_px + margin
+        step = 0.5 if width_px > 3 else 0.25
+        arc = 2 * math.pi * r_start_px / n_rev              # px between samples along the groove
+        n_tan = max(1, int(round(arc)))
+        radius = np.empty(n)
+        status = np.empty(n, np.uint8)
+        wd = np.empty(n, np.float32)
+        ct = np.empty(n, np.float32)
+        done = _track.track(img, float(centre[0]), float(centre[1]), cos_t, sin_t, float(r_start_px), n,
+                            half_win, step, width_px, 0.6 * width_px, n_tan, arc / n_tan, self.light_groove,
+                            stop_on_lock, radius, status, wd, ct)
+        self._status = status[:done]
+        return radius[:done], status[:done] != _track.COASTED
+
+
+def play_picture(path: str | Path, *, meta: str | Path | None = None, rpm: float = 78.0, dpi: float | None = None,
+                 eq: str | None = None, sample_rate: float = 44_100.0, max_pixels=None) -> tuple[Audio, Groove]:
+    """Read the picture at ``path`` and return its audio and the groove (see :class:`OpticalReader`)."""
+    path = Path(path)
+    kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
+    scan = load_picture(path, dpi=dpi, **kwargs)
+    if meta is None and (path.parent / "record.json").is_file():
+        meta = path.parent / "record.json"
+    m = read_meta(meta) if meta is not None else None
+    reader = OpticalReader(rpm=m.rpm if m else rpm, dpi=dpi, eq=eq)
+    groove = reader.read(scan, m)
+    curve = reader.eq or (m.eq if m else equalisation("none"))
+    return groove.playback(eq=curve, gain_m=m.gain_m if m else None, sample_rate=sample_rate), groove
