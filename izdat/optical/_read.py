@@ -221,7 +221,28 @@ class OpticalReader:
         img = scan.pixels
         if meta is not None and meta.centre_px is not None and meta.picture_size == (img.shape[1], img.shape[0]):
             return self._read_known(img, px_per_m, dpi, meta)
-        raise PictureError("finding the spiral without record.json is not implemented yet")
+        return self._read_found(img, px_per_m, dpi, meta)
+
+    def _read_found(self, img, px_per_m, dpi, meta: RecordMeta | None) -> Groove:
+        from izdat.optical._centre import find_spiral
+        guess = find_spiral(img, px_per_m, light=self.light_groove)
+        rpm = meta.rpm if meta else self.rpm
+        n_rev = meta.samples_per_rev if meta and meta.samples_per_rev else int(round(CUT_RATE_HZ * 60 / rpm))
+        theta = guess.start_angle + guess.direction * 2 * math.pi * np.arange(n_rev) / n_rev
+        width_px = guess.width_px
+        land_px = max(0.5, guess.pitch_px - width_px)
+        max_turns = int(2 + guess.start_radius_px / max(0.3 * width_px, 0.5))
+        radius, trusted = self._follow(img, guess.centre_px, np.cos(theta), np.sin(theta), guess.start_radius_px,
+                                       max_turns * n_rev, width_px, land_px, px_per_m, stop_on_lock=True)
+        if len(radius) < n_rev // 2 or trusted.mean() < 0.5:
+            raise PictureError("the picture holds no readable groove: the spiral could not be followed")
+        start, end = 0, len(radius)
+        if meta is not None and meta.program_start is not None:
+            start, end = meta.program_start, min(meta.program_end, len(radius))
+        return Groove(radius / px_per_m, n_rev, rpm, start, end, trusted, tuple(guess.centre_px),
+                      math.degrees(guess.start_angle) % 360,
+                      "counterclockwise" if guess.direction > 0 else "clockwise", float(dpi), width_px / px_per_m,
+                      notes={"pitch_px": guess.pitch_px})
 
     def _read_known(self, img, px_per_m, dpi, meta: RecordMeta) -> Groove:
         n_rev = meta.samples_per_rev
