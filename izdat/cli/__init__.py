@@ -14,6 +14,7 @@ from izdat.progress import console
 from izdat.cli import cut  # noqa: F401,E402
 from izdat.cli import tape  # noqa: F401,E402
 from izdat.cli import spread  # noqa: F401,E402
+from izdat.cli import play  # noqa: F401,E402
 from izdat.cli import studio  # noqa: F401,E402
 
 __all__ = ["app", "main"]

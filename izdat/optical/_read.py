@@ -42,6 +42,7 @@ class RecordMeta:
     land_um: float | None = None
     dpi: float | None = None
     picture_size: tuple | None = None
+    picture_file: str | None = None
 
 
 def read_meta(path: str | Path) -> RecordMeta:
@@ -62,7 +63,8 @@ def read_meta(path: str | Path) -> RecordMeta:
             program_start=int(meta["program_start_sample"]), program_end=int(meta["program_end_sample"]),
             locked_start=int(meta["locked_groove_start_sample"]), groove_width_um=float(meta["groove_width_um"]),
             land_um=float(meta.get("min_land_um", 20.0)), dpi=pic.get("dpi"),
-            picture_size=(pic["width_px"], pic["height_px"]) if "width_px" in pic else None)
+            picture_size=(pic["width_px"], pic["height_px"]) if "width_px" in pic else None,
+            picture_file=pic.get("file"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PictureError(f"{path} is not an izdat record.json ({type(exc).__name__}: {exc})") from None
 
@@ -219,7 +221,9 @@ class OpticalReader:
                                "give it with --dpi")
         px_per_m = dpi / 0.0254
         img = scan.pixels
-        if meta is not None and meta.centre_px is not None and meta.picture_size == (img.shape[1], img.shape[0]):
+        same_picture = meta is not None and (scan.path is None or meta.picture_file is None
+                                             or scan.path.name == meta.picture_file)
+        if same_picture and meta.centre_px is not None and meta.picture_size == (img.shape[1], img.shape[0]):
             return self._read_known(img, px_per_m, dpi, meta)
         return self._read_found(img, px_per_m, dpi, meta)
 

@@ -1,0 +1,108 @@
+"""``izdat play``: a record's picture into audio; ``izdat age``: make a picture look scanned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from PIL import Image
+
+from izdat.age import PRESETS, age as age_pixels
+from izdat.audio import save
+from izdat.cli._app import app
+from izdat.errors import PictureError
+from izdat.files import atomic_path
+from izdat.groove import equalisation, parse_rpm
+from izdat.optical import MAX_PIXELS, OpticalReader, load_picture, read_meta
+from izdat.progress import console, progress
+
+
+def read_groove(picture: Path, *, meta: Optional[Path], rpm: str, dpi: Optional[float], max_pixels: int,
+                dark_groove: bool):
+    """The groove read from ``picture`` and the record.json found for it (the needle-independent part
+    of ``play``: another needle can play the same groove)."""
+    scan = load_picture(picture, dpi=dpi, max_pixels=max_pixels or None)
+    if meta is None and (picture.parent / "record.json").is_file():
+        meta = picture.parent / "record.json"
+    m = read_meta(meta) if meta is not None else None
+    reader = OpticalReader(rpm=m.rpm if m else parse_rpm(rpm), dpi=dpi, light_groove=not dark_groove)
+    return reader.read(scan, m), m
+
+
+@app.command(no_args_is_help=True)
+def play(
+    picture: Path = typer.Argument(..., help="Picture of the record: PNG, TIFF, JPEG (grey or colour) or SVG."),
+    out: Path = typer.Option(..., "-o", "--out", help="Audio file to write (WAV, FLAC …)."),
+    meta: Optional[Path] = typer.Option(None, help="izdat record.json (default: the one beside the picture)."),
+    rpm: str = typer.Option("78", help="Speed the record was cut at (rev/min), without record.json."),
+    dpi: Optional[float] = typer.Option(None, help="Picture resolution (dots per inch) (default: from the picture)."),
+    eq: Optional[str] = typer.Option(None, help="Playback curve: none, riaa, blumlein, columbia, aes, nab (default: record.json's, else none)."),
+    rate: float = typer.Option(44_100.0, help="Output sample rate (Hz)."),
+    report: Optional[Path] = typer.Option(None, help="PNG to draw the tracked groove on, for a person to check."),
+    max_pixels: int = typer.Option(MAX_PIXELS, help="Refuse larger pictures (0: no limit)."),
+    dark_groove: bool = typer.Option(False, help="The groove shows darker than the film (lit from behind)."),
+):
+    """Play the record in PICTURE: find its spiral, follow the groove, write the audio to OUT."""
+    with progress() as bar:
+        task = bar.add_task("reading the groove", total=None)
+        groove, m = read_groove(picture, meta=meta, rpm=rpm, dpi=dpi, max_pixels=max_pixels, dark_groove=dark_groove)
+        bar.update(task, total=1, completed=1)
+    curve = equalisation(eq) if eq else (m.eq if m else equalisation("none"))
+    audio = groove.playback(eq=curve, gain_m=m.gain_m if m else None, sample_rate=rate)
+    save(audio, out)
+    r = groove.radius_m[groove.program_start:groove.program_end] * 1e3
+    pitch = groove.pitch_um()
+    console.print(
+        f"spiral centre ({groove.centre_px[0]:.1f}, {groove.centre_px[1]:.1f}) px, groove from "
+        f"{r[:groove.samples_per_rev].mean():.1f} to {r[-groove.samples_per_rev:].mean():.1f} mm in "
+        f"{(groove.program_end - groove.program_start) / groove.samples_per_rev:.1f} turns, pitch "
+        f"{(pitch.min() if pitch.size else 0):.0f}–{(pitch.max() if pitch.size else 0):.0f} µm, {groove.direction}, "
+        f"starting at {groove.start_angle_deg:.1f}°; {groove.duration_s:.2f} s at {groove.rpm:.4g} rpm, "
+        f"eq {curve.name}; tracking confidence {groove.confidence * 100:.1f} %", markup=False)
+    if report is not None:
+        _report(picture, groove, report, max_pixels)
+    typer.echo(str(out))
+
+
+def _report(picture, groove, path, max_pixels):
+    import numpy as np
+    scan = load_picture(picture, dpi=groove.dpi, max_pixels=max_pixels or None)
+    h, w = scan.pixels.shape
+    scale = min(1.0, 4000 / max(h, w))
+    small = Image.fromarray(scan.pixels).resize((max(1, int(w * scale)), max(1, int(h * scale)))).convert("RGB")
+    px = np.asarray(small).copy()
+    n = len(groove.radius_m)
+    sign = 1 if groove.direction == "counterclockwise" else -1
+    i = np.arange(0, n, 7)
+    th = np.radians(groove.start_angle_deg) + sign * 2 * np.pi * i / groove.samples_per_rev
+    r = groove.radius_m[i] * groove.dpi / 0.0254
+    x = ((groove.centre_px[0] + r * np.cos(th)) * scale).astype(int)
+    y = ((groove.centre_px[1] - r * np.sin(th)) * scale).astype(int)
+    ok = (x >= 0) & (y >= 0) & (x < px.shape[1]) & (y < px.shape[0])
+    colour = np.where(groove.trusted[i][ok, None], [[40, 220, 60]], [[240, 40, 40]])
+    px[y[ok], x[ok]] = colour
+    with atomic_path(path) as tmp:
+        Image.fromarray(px).save(tmp, format="PNG")
+
+
+@app.command(no_args_is_help=True)
+def age(
+    picture: Path = typer.Argument(..., help="Picture of a record (PNG, TIFF, JPEG)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Aged picture to write (PNG, TIFF or JPEG)."),
+    look: str = typer.Option("photographed", help=f"How it was taken: {', '.join(PRESETS)}."),
+    dpi: Optional[float] = typer.Option(None, help="Picture resolution (dots per inch) (default: from the picture)."),
+    seed: int = typer.Option(0, help="Seed for every random blemish."),
+    max_pixels: int = typer.Option(MAX_PIXELS, help="Refuse larger pictures (0: no limit)."),
+):
+    """Make PICTURE look scanned, photographed or dusty (deterministic from --seed)."""
+    if look not in PRESETS:
+        raise PictureError(f"unknown look {look!r}; choose one of {', '.join(PRESETS)}")
+    scan = load_picture(picture, dpi=dpi, max_pixels=max_pixels or None)
+    if scan.dpi is None:
+        raise PictureError("the picture does not say its resolution; give it with --dpi")
+    aged = age_pixels(scan.pixels, dpi=scan.dpi, ageing=PRESETS[look], seed=seed)
+    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}.get(out.suffix.lower(), "PNG")
+    with atomic_path(out) as tmp:
+        Image.fromarray(aged).save(tmp, format=fmt, dpi=(scan.dpi, scan.dpi))
+    typer.echo(str(out))
