@@ -124,10 +124,10 @@ class UploadStore:
             if fmt == "dicom":
                 try:
                     import pydicom
-                    ds = pydicom.dcmread(str(path), stop_before_pixels=True)
+                    ds = pydicom.dcmread(str(path))
                 except Exception:  # noqa: BLE001
                     raise UploadError(415, "the file has a DICOM mark but is not a readable DICOM file") from None
-                if "PixelData" not in ds and not _has_pixel_tag(path):
+                if "PixelData" not in ds:
                     raise UploadError(415, "the DICOM file holds no picture (no pixel data)")
                 return fmt
             from PIL import Image
@@ -178,14 +178,6 @@ class UploadStore:
             return False
         shutil.rmtree(self.root / upload_id, ignore_errors=True)
         return True
-
-
-def _has_pixel_tag(path: Path) -> bool:
-    try:
-        import pydicom
-        return "PixelData" in pydicom.dcmread(str(path))
-    except Exception:  # noqa: BLE001
-        return False
 
 
 def _display_name(name: str) -> str:

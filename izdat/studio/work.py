@@ -372,29 +372,22 @@ def listen(params: dict, out: Path, progress, data_dir: Path) -> dict:
     """Hear one copy of an underground run through its lineage (``izdat.underground.listen``)."""
     if not listen_available():
         raise StudioError("listening to a copy is not available in this copy of izdat yet (izdat.underground.listen)")
-    import inspect
-
     from izdat.audio import load
     from izdat.studio.jobs import valid_id
-    from izdat.underground import listen as mod
+    mod = importlib.import_module("izdat.underground.listen")
     db = data_dir / "jobs" / params["run"] / "files" / "lineage.sqlite"
     if not valid_id(params["run"]) or not db.is_file():
         raise StudioError("that simulation is gone (deleted?); run it again")
     song = _song(params, data_dir)
     progress(0.05, "walking the copy's lineage")
-    fn = getattr(mod, "listen", None) or getattr(mod, "render_copy", None)
-    if fn is None:
-        raise StudioError("izdat.underground.listen has no listen() function the studio knows how to call")
-    names = list(inspect.signature(fn).parameters)
     audio = load(song)
     if params.get("trim_s"):
         audio = audio.trim(params["trim_s"])
-    kwargs = {}
-    if "seed" in names:
-        kwargs["seed"] = params.get("seed", 0)
-    heard = fn(db, params["copy"], audio, **kwargs)
-    if isinstance(heard, tuple):
-        heard = heard[0]
+
+    def step(done, total, what=""):
+        progress(0.05 + 0.85 * done / max(1, total), f"step {done} of {total}: {what}" if what else f"step {done} of {total}")
+
+    heard = mod.listen(db, params["copy"], audio, progress=step)
     progress(0.9, "spectrogram")
     a = _save_audio(heard, out / "copy.wav")
     spectrogram(heard, out / "copy.png", f"copy {params['copy']}")

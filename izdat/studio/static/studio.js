@@ -204,10 +204,36 @@ function facts(rows) {
 
 /* ---------------------------------------------------------------- renderers */
 
+/* Put a job's settings back in its form, so a reloaded page shows what made the result. */
+function restore(formSel, job, sourceKey, sourceTarget) {
+  const p = job.params || {};
+  for (const field of $$("input[name], select[name]", $(formSel))) {
+    if (field.type === "radio" || !(field.name in p)) continue;
+    const v = p[field.name];
+    if (v === null || v === undefined) { field.value = ""; continue; }
+    if (field.tagName === "SELECT") {
+      const match = Array.from(field.options).find((o) => o.value !== "" && Math.abs(Number(o.value) - Number(v)) < 0.01) ||
+                    Array.from(field.options).find((o) => o.value === String(v));
+      if (match) field.value = match.value;
+    } else field.value = v;
+    field.dispatchEvent(new Event("input"));
+  }
+  if (sourceKey && p[sourceKey] && !state.sources[sourceTarget]) {
+    state.sources[sourceTarget] = p[sourceKey];
+    const drop = $(`.drop[data-target=${sourceTarget}]`);
+    drop.classList.add("chosen");
+    $(".drop-name", drop).textContent = p.song_name || "the song of this result";
+  }
+}
+
 const RENDER = {
   cut(job) {
     const r = job.result, rec = r.record, id = job.id;
     const out = $("#cut-result");
+    restore("#cut-form", job, "song", "cut-song");
+    const xk = job.params && job.params.xray ? (job.params.xray.kind || (job.params.xray.upload ? "upload" : "")) : "";
+    const radio = $(`input[name=xray-kind][value="${xk}"]`);
+    if (radio) { radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); }
     const downloads = el("div", { class: "downloads" },
       ...[["svg", "SVG", "laser cutter"], ["gcode", "G-code", "CNC drag knife"], ["dxf", "DXF", "CAD / CAM"],
           ["json", "JSON", "playback metadata"], ["png", "PNG", "full picture"], ["wav", "WAV", "clean preview"]]
@@ -236,6 +262,8 @@ const RENDER = {
 
   play(job) {
     const r = job.result, id = job.id, t = r.tracking;
+    restore("#play-form", job);
+    if (job.params && job.params.cut_job) loadCutChoices().then(() => { $("#play-cut").value = job.params.cut_job; });
     $("#play-result").replaceChildren(
       el("div", { class: "record-head" }, el("h2", { text: `Optical needle · ${job.title}` }),
          el("span", { class: `badge ${t.confidence > 0.9 ? "good" : t.confidence > 0.5 ? "fair" : "poor"}`, text: `${(100 * t.confidence).toFixed(1)} % tracked` })),
@@ -248,6 +276,8 @@ const RENDER = {
 
   dub(job) {
     const r = job.result, id = job.id;
+    restore("#dub-form", job, "song", "dub-song");
+    if (job.params && job.params.chain) { $("#dub-chain").replaceChildren(); job.params.chain.forEach(addDeck); }
     const row = (label, sub, audio, spec) => el("div", { class: "gen" },
       el("div", { class: "gen-head" }, el("span", { class: "gen-n", text: label }), el("span", { text: sub })),
       el("audio", { controls: true, preload: "none", src: fileURL(id, audio.file) }),
@@ -255,11 +285,12 @@ const RENDER = {
     $("#dub-result").replaceChildren(
       el("div", { class: "record-head" }, el("h2", { text: `Tape copies · ${job.title}` })),
       row("0", "the source", r.source.audio, r.source.spectrogram),
-      ...r.generations.map((g) => row(String(g.generation), `${g.title} (${g.deck})`, g.audio, g.spectrogram)));
+      ...r.generations.map((g) => row(String(g.generation), g.title, g.audio, g.spectrogram)));
   },
 
   underground(job) {
     const r = job.result, id = job.id, s = r.summary;
+    restore("#ug-form", job);
     const chainBox = el("div", { class: "chain-box" }, el("p", { class: "muted", text: "Click a copy to follow it back to the original and hear it." }));
     const rows = r.copies.map((c) => el("tr", { tabindex: "0", "data-copy": c.id, onclick: (e) => pickCopy(job, c, e.currentTarget, chainBox) },
       el("td", { text: `#${c.id}` }), el("td", { text: c.medium }), el("td", { text: String(c.generation) }),
@@ -296,7 +327,9 @@ async function pickCopy(job, copy, row, box) {
     el("b", { text: `${c.medium}` }), ` gen ${c.generation}, ${c.made}, ${c.city}`,
     el("span", { class: "muted", text: c.maker === null ? " — arrived from abroad / the state" : ` — made by person ${c.maker}${c.deck ? " on " + c.deck : c.lathe ? " on " + c.lathe : ""}, ${c.price_rub.toFixed(2)} rub` }))));
   const listen = el("div", { id: "ug-listen" });
-  const hear = el("button", { type: "button", class: "go small", text: "Hear this copy" });
+  const song = state.sources["dub-song"] || "example";
+  const hear = el("button", { type: "button", class: "go small", text: "Hear this copy",
+    title: song === "example" ? "the example song stands for the recording" : "the song chosen on the Dub page stands for the recording" });
   if (!state.info.listen) {
     hear.disabled = true;
     listen.append(el("p", { class: "note", text: "Listening to a copy needs izdat.underground.listen, which this copy of izdat does not have yet." }));
@@ -305,7 +338,7 @@ async function pickCopy(job, copy, row, box) {
       hear.disabled = true;
       listen.replaceChildren(el("div", { class: "job", id: "listen-job" }));
       try {
-        const j = await postJSON("/api/jobs/listen", { run: job.id, copy: copy.id, song: state.sources["dub-song"] || "example" });
+        const j = await postJSON("/api/jobs/listen", { run: job.id, copy: copy.id, song });
         const poll = async () => {
           const s = await api(`/api/jobs/${j.id}`);
           if (s.state === "done") { RENDER.listen(s); hear.disabled = false; return; }
