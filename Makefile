@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -qq python3-venv && $(PY) -m venv $(VENV); }
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	@[ -x /usr/bin/chromium ] || { echo "installing chromium for the studio's browser tests (needs apt)"; \
+	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get update -qq && \
+	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -qq chromium; }
 	@touch $@
 
 demo: $(STAMP)
