@@ -175,11 +175,13 @@ class Gramophone:
         # What moves the stylus against the arm besides the groove: the sway of the off-centre
         # record (the contact point's distance from the spindle, r − e·cos(θ − θ_h)) and rumble.
         pickup_sos = _pickup.pickup_sos(self.pickup, path.eq, self.sample_rate)
+        slow_rate = self.sample_rate / _turntable.SLOW
         if self.rumble_db is not None:
             motor = MOTOR_HZ if self.pickup == "electric" else 0.0
             measuring = pickup_sos if self.pickup == "electric" else _pickup.pickup_sos("electric", path.eq, self.sample_rate)
-            motion += _turntable.rumble(len(y), self.sample_rate, self.rumble_db, motor, rng[4], measuring)
-        y += _turntable.arm_relative(motion - motion[0], self.sample_rate)
+            motion += _turntable.rumble(len(motion), slow_rate, self.rumble_db, motor, rng[4], measuring, self.sample_rate)
+        felt = _turntable.arm_relative(motion - motion[0], slow_rate)
+        y += np.interp(np.arange(len(y)) * (1.0 / _turntable.SLOW), np.arange(len(felt)), felt)
         y -= y[0]
 
         sound = signal.sosfilt(pickup_sos, y)

@@ -103,10 +103,42 @@ def _trace(outer, inner, step, rho):
                 e0[u + k] = SQRT2 * sq
                 e1[u + k] = -SQRT2 * du / sq
                 e2[u + k] = -SQRT2 * rho * rho / (q * sq)
-        hi = _contact(outer, i, k, h, 1.0, e0, e1, e2)       # the outer wall bounds the centre from above
-        lo = -_contact(inner, i, k, h, -1.0, e0, e1, e2)     # the inner wall bounds it from below
+        if i >= k + 2 and i + k + 2 < n:         # inside: both walls' whole-sample search in one loop
+            bo = 1e300
+            bi = 1e300
+            jo = 0
+            ji = 0
+            for u in range(-k, k + 1):
+                e = e0[u + k]
+                v = outer[i + u] - e
+                if v < bo:
+                    bo = v
+                    jo = u
+                v = -inner[i + u] - e
+                if v < bi:
+                    bi = v
+                    ji = u
+            hi = _refine(outer, i + jo, jo + k, bo, h, 1.0, e1, e2)
+            lo = -_refine(inner, i + ji, ji + k, bi, h, -1.0, e1, e2)
+        else:
+            hi = _contact(outer, i, k, h, 1.0, e0, e1, e2)
+            lo = -_contact(inner, i, k, h, -1.0, e0, e1, e2)
         out[i] = 0.5 * (hi + lo)
     return out
+
+
+@numba.njit(cache=True, fastmath=True)
+def _refine(wall, c, t, best, h, sign, e1, e2):
+    """One Newton step from the best whole sample ``c`` (table index ``t``), away from the ends."""
+    wm2, wm1, w0, wp1, wp2 = wall[c - 2], wall[c - 1], wall[c], wall[c + 1], wall[c + 2]
+    g1 = sign * (8.0 * (wp1 - wm1) - (wp2 - wm2)) / (12.0 * h) - e1[t]
+    g2 = sign * (16.0 * (wp1 + wm1) - 30.0 * w0 - wp2 - wm2) / (12.0 * h * h) - e2[t]
+    if g2 > 0.0:
+        d = min(max(-g1 / g2, -h), h)
+        v = best + g1 * d + 0.5 * g2 * d * d
+        if v < best:
+            return v
+    return best
 
 
 @numba.njit(cache=True, fastmath=True)

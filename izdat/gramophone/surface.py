@@ -158,20 +158,33 @@ def roughness(step_m: np.ndarray, mat: Material, plays: int, rng: np.random.Gene
         return np.zeros(n), np.zeros(n)
     corr = mat.correlation_um * 1e-6
     white = rng.standard_normal((2, n), dtype=np.float32)
-    return _ou(white[0], step_m, corr, sigma), _ou(white[1], step_m, corr, sigma)
+    return _ou(white, np.ascontiguousarray(step_m, dtype=np.float64), corr, sigma)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=True)
 def _ou(white, step, corr, sigma):
-    n = len(white)
-    out = np.empty(n)
-    v = sigma * white[0]
-    out[0] = v
+    """Both walls' Ornstein–Uhlenbeck paths; a = e^(−Δs/L) is recomputed only as the step drifts."""
+    n = white.shape[1]
+    outer = np.empty(n)
+    inner = np.empty(n)
+    vo = sigma * white[0, 0]
+    vi = sigma * white[1, 0]
+    outer[0] = vo
+    inner[0] = vi
+    h_cached = -1.0
+    a = 0.0
+    b = 0.0
     for i in range(1, n):
-        a = math.exp(-step[i - 1] / corr)
-        v = a * v + sigma * math.sqrt(1.0 - a * a) * white[i]
-        out[i] = v
-    return out
+        h = step[i - 1]
+        if abs(h - h_cached) > 1e-6 * h:
+            h_cached = h
+            a = math.exp(-h / corr)
+            b = sigma * math.sqrt(1.0 - a * a)
+        vo = a * vo + b * white[0, i]
+        vi = a * vi + b * white[1, i]
+        outer[i] = vo
+        inner[i] = vi
+    return outer, inner
 
 
 def dust(outer: np.ndarray, inner: np.ndarray, step_m: np.ndarray, mat: Material, plays: int,

@@ -57,6 +57,8 @@ ARM_RESONANCE_HZ = 10.0
 ARM_Q = 1.0
 #: Vertical tracking angle (degrees): the 15–20° of post-1964 standards.
 VTA_DEG = 20.0
+#: Decimation of the slow motions (sway, rumble: nothing above ~100 Hz) against the output rate.
+SLOW = 64
 
 
 def read_positions(n_groove: int, samples_per_rev: int, rpm: float, radius_m: np.ndarray, angle0_rad: float, *,
@@ -72,32 +74,62 @@ def read_positions(n_groove: int, samples_per_rev: int, rpm: float, radius_m: np
         Level flutter from warp (×), per output sample.
     sway_m : ndarray of float64
         Radial position of the contact point about the spindle, less the groove radius (m):
-        −e·cos(θ − θ_h); the arm follows it.
+        −e·cos(θ − θ_h), the arm follows it; every :data:`SLOW`-th output sample only.
     """
     omega = 2 * math.pi * rpm / 60 * (1.0 + speed_error)         # rad/s about the spindle
     per_sample = samples_per_rev * rpm / 60 * (1.0 + speed_error) / sample_rate   # groove samples per output sample
     n_out = int(math.floor((n_groove - 1) / per_sample)) + 1
-    i0 = np.arange(n_out) * per_sample
     # The radius changes by a pitch a turn: 64 points a turn and linear interpolation are exact enough.
-    coarse = np.arange(0, n_groove + samples_per_rev // 64, max(1, samples_per_rev // 64))
-    r = np.interp(i0, coarse, radius_m[np.minimum(coarse, n_groove - 1)])
-    z = np.exp(1j * (angle0_rad + (2 * math.pi / samples_per_rev) * i0 - hole_angle_rad))   # e^{i(θ − θ_h)}
-    # Eccentricity, to first order in e/r; the same shift at t = 0 keeps position[0] at 0.
-    d_theta = (-hole_offset_m) * z.imag / r
+    coarse_step = max(1, samples_per_rev // 64)
+    coarse = np.arange(0, n_groove + 2 * coarse_step, coarse_step)
+    coarse_r = np.asarray(radius_m, np.float64)[np.minimum(coarse, n_groove - 1)]
+    p1, p2 = warp_phase
+    position, force, sway = _positions(n_out, per_sample, samples_per_rev, coarse_step, 1.0 / coarse_r, angle0_rad,
+                                       hole_angle_rad, hole_offset_m, warp_m, p1, p2, math.tan(math.radians(VTA_DEG)),
+                                       omega ** 2 / STANDARD_G, float(n_groove - 1))
+    return position, (np.cbrt(force, out=force) if warp_m > 0 else force), sway
+
+
+@numba.njit(cache=True, fastmath=True)
+def _positions(n_out, per_sample, spr, coarse_step, coarse_inv_r, angle0, hole_angle, e, warp, p1, p2, tan_vta,
+               w2_over_g, last):
+    """One pass over the output samples. The turntable's angle turns as a phasor, rotated one
+    sample at a time and set exactly every 4096 samples (the rounding never builds up)."""
+    position = np.empty(n_out)
     level = np.ones(n_out)
-    if warp_m > 0:
-        p1, p2 = warp_phase
-        u1 = (z * np.exp(1j * (hole_angle_rad + p1))).real                    # cos(θ + φ₁)
-        u2 = (z * z * np.exp(1j * (2 * hole_angle_rad + p2))).real            # cos(2θ + φ₂)
-        ds = warp_m * math.tan(math.radians(VTA_DEG)) * (0.8 * u1 + 0.4 * u2)
-        d_theta += ds / r
-        h_dd = -warp_m * omega ** 2 * (0.8 * u1 + 1.6 * u2)
-        level = np.cbrt(np.maximum(1.0 + h_dd / STANDARD_G, 0.05))
-    d_theta -= d_theta[0]
-    position = i0
-    position += d_theta * (samples_per_rev / (2 * math.pi))
-    np.clip(position, 0, n_groove - 1, out=position)
-    sway = (-hole_offset_m) * z.real
+    sway = np.empty((n_out + SLOW - 1) // SLOW)
+    dtheta = 2 * math.pi * per_sample / spr
+    wr, wi = math.cos(dtheta), math.sin(dtheta)
+    c2r, c2i = math.cos(p2 + 2 * hole_angle), math.sin(p2 + 2 * hole_angle)
+    c1r, c1i = math.cos(p1 + hole_angle), math.sin(p1 + hole_angle)
+    to_samples = spr / (2 * math.pi)
+    zr = 1.0
+    zi = 0.0
+    d0 = 0.0
+    for k in range(n_out):
+        i0 = k * per_sample
+        if k % 4096 == 0:                       # z = e^{i(θ − θ_h)}, exactly
+            a = angle0 + dtheta * k - hole_angle
+            zr, zi = math.cos(a), math.sin(a)
+        c = i0 / coarse_step
+        j = int(c)
+        f = c - j
+        inv_r = coarse_inv_r[j] * (1.0 - f) + coarse_inv_r[j + 1] * f
+        d = -e * zi * inv_r                         # −(e/r)·sin(θ − θ_h)
+        if warp > 0.0:
+            u1 = zr * c1r - zi * c1i             # cos(θ + φ₁)
+            z2r = zr * zr - zi * zi
+            z2i = 2.0 * zr * zi
+            u2 = z2r * c2r - z2i * c2i           # cos(2θ + φ₂)
+            d += warp * tan_vta * (0.8 * u1 + 0.4 * u2) * inv_r
+            level[k] = max(1.0 - warp * w2_over_g * (0.8 * u1 + 1.6 * u2), 0.05)   # F/F₀; cube root below
+        if k == 0:
+            d0 = d
+        p = i0 + (d - d0) * to_samples
+        position[k] = min(max(p, 0.0), last)
+        if k % SLOW == 0:
+            sway[k // SLOW] = -e * zr            # −e·cos(θ − θ_h)
+        zr, zi = zr * wr - zi * wi, zr * wi + zi * wr
     return position, level, sway
 
 
@@ -131,36 +163,30 @@ def arm_relative(motion_m: np.ndarray, sample_rate: float) -> np.ndarray:
     return signal.sosfilt(sos, motion_m)
 
 
-def rumble(n: int, sample_rate: float, rumble_db: float, motor_hz: float, rng: np.random.Generator,
-           playback_sos: np.ndarray | None = None) -> np.ndarray:
-    """Rumble: a lateral displacement (m) of the record against the arm.
+def rumble(n: int, rate: float, rumble_db: float, motor_hz: float, rng: np.random.Generator,
+           playback_sos: np.ndarray | None = None, sample_rate: float | None = None) -> np.ndarray:
+    """Rumble: a lateral displacement (m) of the record against the arm, ``n`` samples at ``rate`` Hz
+    (a slow rate: rumble has nothing above ~100 Hz).
 
     Band-limited noise (5–60 Hz, 2nd-order band) with, if ``motor_hz`` > 0, the motor's line at
     ``motor_hz`` carrying half the power. As DIN 45539 measures it, its level is taken at the
     output: through the arm (:func:`arm_relative`) and the pickup with its playback curve
-    (``playback_sos``, displacement → velocity-equivalent at 1 kHz), the RMS is ``rumble_db``
-    below 10 cm/s/√2. Without ``playback_sos`` the groove velocity itself is set. Drawn at 1/64 of
-    the rate and interpolated (it has nothing above ~100 Hz).
+    (``playback_sos`` at ``sample_rate``, displacement → velocity-equivalent at 1 kHz), the RMS is
+    ``rumble_db`` below 10 cm/s/√2. Without ``playback_sos`` the groove velocity itself is set.
     """
-    decim = 64
-    rate = sample_rate / decim
-    m = n // decim + 4
     sos = signal.butter(2, [5.0, 60.0], "bandpass", fs=rate, output="sos")
-    slow = signal.sosfilt(sos, rng.standard_normal(m + 256))[256:]
+    slow = signal.sosfilt(sos, rng.standard_normal(n + 256))[256:]
     slow /= max(float(np.std(np.diff(slow)) * rate), 1e-30)            # unit RMS velocity
     if motor_hz > 0:
-        t = np.arange(m) / rate
+        t = np.arange(n) / rate
         line = np.sin(2 * math.pi * motor_hz * t + rng.uniform(0, 2 * math.pi)) / (2 * math.pi * motor_hz / math.sqrt(2))
         slow = (slow + line) / math.sqrt(2)
     if playback_sos is not None:
         # What the ear gets of it: the arm's high-pass and the pickup, evaluated on its spectrum.
-        spectrum = np.fft.rfft(slow)
-        f = np.fft.rfftfreq(m, 1 / rate)
+        f, psd = signal.welch(slow, fs=rate, nperseg=min(n, 2048))
         _, h = signal.sosfreqz(playback_sos, worN=f, fs=sample_rate)
         jw = 2j * math.pi * f
         w = 2 * math.pi * ARM_RESONANCE_HZ
         h = h * jw ** 2 / (jw ** 2 + jw * w / ARM_Q + w * w)
-        heard = float(np.sqrt(np.sum(np.abs(spectrum * h) ** 2) * 2 / m ** 2))
-        slow /= max(heard, 1e-30)
-    v_rms = 0.1 / math.sqrt(2) * 10 ** (rumble_db / 20)
-    return np.interp(np.arange(n) / decim, np.arange(m), slow * v_rms)
+        slow /= max(float(np.sqrt(np.sum(psd * np.abs(h) ** 2) * (f[1] - f[0]))), 1e-30)
+    return slow * (0.1 / math.sqrt(2) * 10 ** (rumble_db / 20))
