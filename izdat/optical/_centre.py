@@ -175,6 +175,7 @@ def _start(img, cx, cy, direction, r0, r1, width, light, max_gap):
     if ok.mean() < 0.5:
         raise PictureError("the picture holds no readable groove: its lines do not form a spiral")
     outer = np.interp(np.arange(n_ang), np.flatnonzero(ok), outer[ok], period=n_ang)
+    outer = ndimage.median_filter(outer, 9, mode="wrap")      # a speck or a scratch moves a few rays only
     jump = outer - np.roll(outer, 1)              # going the groove's way round
     a0 = int(np.argmax(jump))
-    return float(angles[a0]), float(outer[a0]), float(np.nanmedian(inner))
+    return float(angles[a0]), float(np.median(outer[a0:a0 + 5])), float(np.nanmedian(inner))

@@ -277,6 +277,7 @@ def track(img, cx, cy, cos_t, sin_t, r_start, n_samples, half_win, step, width_p
     tan_px_sample = tan_px * n_tan
     lock_run = 0
     lock_len = n_rev // 4
+    lost = 0
     for i in range(n_samples):
         j = i % n_rev
         c = cos_t[j]
@@ -347,6 +348,9 @@ def track(img, cx, cy, cos_t, sin_t, r_start, n_samples, half_win, step, width_p
         radius[i] = r
         width[i] = wd
         contrast[i] = ct
+        lost = lost + 1 if code == COASTED else 0
+        if stop_on_lock and lost > n_rev // 2:     # half a turn without a groove: it has ended
+            return i + 1 - lost
         if stop_on_lock and i >= n_rev:
             if radius[i - n_rev] - r < 0.25 * width_px:
                 lock_run += 1
