@@ -99,23 +99,47 @@ def _fate(t0, medium, hidden, P, H, end_day):
     return 0, np.inf
 
 
-@numba.njit(cache=True)
-def _jailed(p, t, jail_from, jail_until):
-    return jail_from[p] <= t < jail_until[p]
+#: One record per person with what the event loop reads for every hand-over, so that a hand-over
+#: costs one cache line per person instead of one per array (at 10 million people nothing is cached).
+#: Who already has the current title, and who ever had a prison term, are bit sets (1.2 MB for 10
+#: million people, so they stay in cache): most hand-overs are refused on those two checks alone.
+PERSON = np.dtype([("rec", np.float64), ("jail_from", np.float64), ("jail_until", np.float64),
+                   ("hh", np.int32), ("gram", np.int8), ("role", np.int8)], align=True)
+
+
+@numba.njit(cache=True, inline="always")
+def _bit(bits, i):
+    return (bits[i >> 6] >> np.uint64(i & 63)) & np.uint64(1)
+
+
+@numba.njit(cache=True, inline="always")
+def _set_bit(bits, i):
+    bits[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+
+
+@numba.njit(cache=True, inline="always")
+def _jailed(people, jailbits, p, t):
+    return _bit(jailbits, p) != 0 and people[p].jail_from <= t < people[p].jail_until
 
 
 @numba.njit(cache=True)
-def _engine(seed, indptr, indices, city, household, role, gramophone, rec_day, hh_deck, lathe,
+def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_deck, lathe,
             is_cassette, customs, lp_rub, city_start, cut_ptr, cut_ids, usage,
-            titles, P, H, ci, cf, arrests, jail_from, jail_until, ev_cap):
+            titles, P, H, ci, cf, arrests, ev_cap):
     np.random.seed(seed)
-    n = city.size
-    seen = np.full(n, -1, dtype=np.int32)
-    ev_target = np.empty(ev_cap, dtype=np.int32)
-    ev_copy = np.empty(ev_cap, dtype=np.int64)
-    ev_depth = np.empty(ev_cap, dtype=np.int8)
-    ev_carrier = np.empty(ev_cap, dtype=np.int32)
-    ev_mode = np.empty(ev_cap, dtype=np.int8)
+    # one row per pending hand-over: target, copy, carrier, depth * 4 + mode, next in its day (one
+    # cache line); the time is kept beside it. Pending hand-overs wait in one bucket per day (a
+    # linked list) and only today's are in a heap: the same order as one big heap, without its
+    # cache misses when millions are pending.
+    ev = np.empty((ev_cap, 5), dtype=np.int64)
+    seen = np.zeros((city.size >> 6) + 1, dtype=np.uint64)
+    jailbits = np.zeros((city.size >> 6) + 1, dtype=np.uint64)
+    for p in range(city.size):
+        if np.isfinite(people[p].jail_from):
+            _set_bit(jailbits, p)
+    ev_t = np.empty(ev_cap, dtype=np.float64)
+    n_days = int(P[20]) + 2
+    head = np.full(n_days, -1, dtype=np.int64)
     cap = ci.shape[0]
     nc = 0
     na = 0
@@ -143,7 +167,7 @@ def _engine(seed, indptr, indices, city, household, role, gramophone, rec_day, h
         else:  # radio or bard: someone with a recorder (or, for radio before tapes, a cutter)
             for _ in range(4000):
                 p = lo + np.random.randint(hi - lo)
-                if rec_day[household[p]] <= t0:
+                if people[p].rec <= t0:
                     holder = p
                     break
             if holder >= 0:
@@ -177,13 +201,16 @@ def _engine(seed, indptr, indices, city, household, role, gramophone, rec_day, h
         ci[k, C_FATE] = fate
         cf[k, F_ENDED] = ended
         titles[ti, 3] = k
-        seen[holder] = ti
+        seen[:] = 0
+        _set_bit(seen, holder)
         if ended <= t0:
             continue
         # --- spread, event by event
         heap = [(0.0, np.int64(0))]
         heap.pop()
         ne = 0
+        today = int(t0)        # the heap holds today's hand-overs, the buckets later days'
+        last = today
         # push the holder's contacts
         stack_p = holder
         stack_c = np.int64(k)
@@ -196,47 +223,69 @@ def _engine(seed, indptr, indices, city, household, role, gramophone, rec_day, h
             c_end = min(cf[stack_c, F_ENDED], end_day)
             e0 = indptr[stack_p]
             deg = indptr[stack_p + 1] - e0
+            hh_p = household[stack_p]
             m = min(np.random.binomial(deg, pp), int(P[28] * mult)) if deg > 0 else 0
             for _ in range(m):
                 s = indices[e0 + np.random.randint(deg)]
-                if seen[s] == ti:
+                if _bit(seen, s):
                     continue
-                if True:
-                    tt = t - np.log(1.0 - np.random.random()) * P[2]
-                    if tt >= c_end or household[s] == household[stack_p]:
-                        continue
-                    # decide now what the contact could do with it, so dead ends never enter the heap
-                    if rec_day[household[s]] <= tt:
-                        mode = 0
-                    elif P[4] <= tt < P[5] and gramophone[s] and np.random.random() < P[26]:
-                        mode = 1
-                    elif stack_d < P[6] and np.random.random() < P[27]:
-                        mode = 2
-                    else:
-                        continue
-                    if ne >= ev_cap:
-                        return -2, nc, na
-                    ev_target[ne] = s
-                    ev_copy[ne] = stack_c
-                    ev_depth[ne] = stack_d
-                    ev_carrier[ne] = stack_p
-                    ev_mode[ne] = mode
+                ps = people[s]
+                tt = t - np.log(1.0 - np.random.random()) * P[2]
+                if tt >= c_end or ps.hh == hh_p:
+                    continue
+                # decide now what the contact could do with it, so dead ends never enter the heap
+                if ps.rec <= tt:
+                    mode = 0
+                elif P[4] <= tt < P[5] and ps.gram and np.random.random() < P[26]:
+                    mode = 1
+                elif stack_d < P[6] and np.random.random() < P[27]:
+                    mode = 2
+                else:
+                    continue
+                if ne >= ev_cap:
+                    return -2, nc, na
+                ev[ne, 0] = s
+                ev[ne, 1] = stack_c
+                ev[ne, 2] = stack_p
+                ev[ne, 3] = stack_d * 4 + mode
+                d = int(tt)
+                if d == today:
                     heapq.heappush(heap, (tt, np.int64(ne)))
-                    ne += 1
+                else:
+                    ev_t[ne] = tt
+                    ev[ne, 4] = head[d]
+                    head[d] = ne
+                    last = max(last, d)
+                ne += 1
             # next event that leads somewhere
             found = False
-            while len(heap) > 0:
-                t, ev = heapq.heappop(heap)
-                r = ev_target[ev]
-                cc = ev_copy[ev]
-                q = ev_carrier[ev]
-                depth = ev_depth[ev]
-                if seen[r] == ti or t >= cf[cc, F_ENDED] or _jailed(q, t, jail_from, jail_until):
+            while True:
+                if len(heap) == 0:
+                    while today < last and head[today + 1] < 0:
+                        today += 1
+                    if today >= last:
+                        break
+                    today += 1
+                    e = head[today]
+                    head[today] = -1
+                    while e >= 0:
+                        heap.append((ev_t[e], e))
+                        e = ev[e, 4]
+                    heapq.heapify(heap)
+                t, e = heapq.heappop(heap)
+                r = ev[e, 0]
+                # (the copy is still in use: hand-overs after its end were never scheduled)
+                if _bit(seen, r):
                     continue
-                mode = ev_mode[ev]
+                q = ev[e, 2]
+                if _jailed(people, jailbits, q, t):
+                    continue
+                cc = ev[e, 1]
+                depth = ev[e, 3] >> 2
+                mode = ev[e, 3] & 3
                 if mode == 0:
                     # --- a tape dub
-                    q_has = rec_day[household[q]] <= t
+                    q_has = people[q].rec <= t
                     if q_has and role[q] == 2:
                         maker, price = q, P[9]
                     elif q_has and ci[cc, C_OWNER] == q:
@@ -263,7 +312,7 @@ def _engine(seed, indptr, indices, city, household, role, gramophone, rec_day, h
                     ci[k, C_FAKE] = 0
                     cf[k, F_MADE] = t
                     cf[k, F_PRICE] = price
-                    seen[r] = ti
+                    _set_bit(seen, r)
                     cq, cr = city[q], city[r]
                     if cq != cr and (customs[cq] or customs[cr]) and \
                             np.random.random() < P[13] * (P[12] if hidden else 1.0):
@@ -280,7 +329,7 @@ def _engine(seed, indptr, indices, city, household, role, gramophone, rec_day, h
                     day = -1
                     for j in range(ncut):
                         ix = cut_ptr[cr] + (start + j) % ncut
-                        if _jailed(cut_ids[ix], t, jail_from, jail_until):
+                        if _jailed(people, jailbits, cut_ids[ix], t):
                             continue
                         d0 = int(t)
                         for d in range(d0, min(d0 + 30, usage.shape[1], int(P[5]))):
@@ -291,7 +340,7 @@ def _engine(seed, indptr, indices, city, household, role, gramophone, rec_day, h
                             break
                     if cutter < 0:
                         if depth < P[6]:
-                            seen[r] = ti
+                            _set_bit(seen, r)
                             stack_p, stack_c, stack_d = r, cc, depth + 1
                             found = True
                             break
@@ -310,7 +359,7 @@ def _engine(seed, indptr, indices, city, household, role, gramophone, rec_day, h
                     ci[k, C_HIDDEN] = 0
                     cf[k, F_MADE] = tm
                     cf[k, F_PRICE] = P[8]
-                    seen[r] = ti
+                    _set_bit(seen, r)
                     if fake:
                         ci[k, C_PARENT] = -1
                         ci[k, C_GEN] = 0
@@ -333,7 +382,7 @@ def _engine(seed, indptr, indices, city, household, role, gramophone, rec_day, h
                 else:
                     # --- no machine to play a copy: lend the physical copy on
                     if depth < P[6]:
-                        seen[r] = ti
+                        _set_bit(seen, r)
                         stack_p, stack_c, stack_d = r, cc, depth + 1
                         found = True
                         break
@@ -351,9 +400,10 @@ def _engine(seed, indptr, indices, city, household, role, gramophone, rec_day, h
                         arrests[na, 3] = ci[k, C_MEDIUM]
                         arrests[na, 4] = city[owner]
                         na += 1
-                        if ended >= jail_until[owner]:
-                            jail_from[owner] = ended
-                            jail_until[owner] = ended + term
+                        if ended >= people[owner].jail_until:
+                            people[owner].jail_from = ended
+                            people[owner].jail_until = ended + term
+                            _set_bit(jailbits, owner)
                 stack_p, stack_c, stack_d = r, np.int64(k), 0
                 found = True
                 break
@@ -481,11 +531,19 @@ def simulate(society: Society, scenario: Scenario, *, seed: int, start_year: int
         usage = np.zeros((max(cut.size, 1), bone_days), dtype=np.uint8)
         t = titles.copy()
         t[:, 3] = -1
+        people = np.empty(n, dtype=PERSON)
+        people["rec"] = society.recorder_day[society.household]
+        people["jail_from"] = jail_from
+        people["jail_until"] = jail_until
+        people["hh"] = society.household
+        people["gram"] = society.gramophone
+        people["role"] = society.role
         status, nc, na = _engine(seed32, society.indptr, society.indices, society.city.astype(np.int64),
-                                 society.household, society.role, society.gramophone, society.recorder_day,
+                                 society.household, society.role, people, society.recorder_day,
                                  society.deck, society.lathe, DECK_IS_CASSETTE, customs, society.city_lp_rub,
                                  society.city_start, cut_ptr, cut.astype(np.int64), usage, t, P, H, ci, cf,
-                                 arrests, jail_from.copy(), jail_until.copy(), ev_cap)
+                                 arrests, ev_cap)
+        del people
         if status == 0:
             break
         if status == -1:
