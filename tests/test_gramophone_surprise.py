@@ -86,3 +86,30 @@ def test_izdat_cut_surprise_cuts_the_fake(monkeypatch, capsys, tmp_path):
     assert np.sqrt(np.mean(preview[-rate:] ** 2)) < np.sqrt(np.mean(preview[rate:5 * rate] ** 2)) / 3
     meta = json.loads((tmp_path / "rec" / "record.json").read_text())
     assert meta["preview"]["gramophone"]["material"]["name"] == "xray"
+
+
+def test_izdat_play_needle_stylus_plays_the_picture_on_a_gramophone(monkeypatch, capsys, tmp_path):
+    """`izdat play PICTURE --needle stylus`: as long as the optical read, at a sound level, and a
+    needle it does not know is one sentence with exit code 2."""
+    from izdat.cli import main
+
+    def run(*args):
+        monkeypatch.setattr(sys, "argv", ["izdat", *map(str, args)])
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        return exit_.value.code or 0, capsys.readouterr().err
+
+    t = np.arange(2 * FS) / FS
+    soundfile.write(tmp_path / "song.wav", 0.4 * np.sin(2 * np.pi * 440 * t), FS)
+    assert run("cut", tmp_path / "song.wav", "-o", tmp_path / "rec", "--format", "png,json", "--dpi", "400",
+               "--diameter", "100", "--inner-radius", "25", "--outer-margin", "5")[0] == 0
+    picture = tmp_path / "rec" / "record.png"
+    assert run("play", picture, "-o", tmp_path / "optical.wav")[0] == 0
+    code, err = run("play", picture, "-o", tmp_path / "stylus.wav", "--needle", "stylus", "--plays", "3")
+    assert code == 0, err
+    optical, _ = soundfile.read(tmp_path / "optical.wav")
+    stylus, rate = soundfile.read(tmp_path / "stylus.wav")
+    assert rate == FS and abs(len(stylus) - len(optical)) <= 2
+    assert 0.05 < np.sqrt(np.mean(stylus ** 2)) < 1.0
+    code, err = run("play", picture, "-o", tmp_path / "x.wav", "--needle", "diamond")
+    assert code == 2 and "--needle must be 'optical' or 'stylus'" in err

@@ -13,6 +13,7 @@ from izdat.audio import save
 from izdat.cli._app import app
 from izdat.errors import PictureError
 from izdat.files import atomic_path
+from izdat.gramophone import Gramophone, GroovePath
 from izdat.groove import equalisation, parse_rpm
 from izdat.optical import MAX_PIXELS, OpticalReader, load_picture, read_meta
 from izdat.progress import console, progress
@@ -42,14 +43,23 @@ def play(
     report: Optional[Path] = typer.Option(None, help="PNG to draw the tracked groove on, for a person to check."),
     max_pixels: int = typer.Option(MAX_PIXELS, help="Refuse larger pictures (0: no limit)."),
     dark_groove: bool = typer.Option(False, help="The groove shows darker than the film (lit from behind)."),
+    needle: str = typer.Option("optical", help="optical: the clean groove as read; stylus: as a gramophone played it (izdat.gramophone)."),
+    plays: int = typer.Option(0, help="With --needle stylus: times the record was played before (wear)."),
+    seed: int = typer.Option(0, help="With --needle stylus: seed for the surface and the turntable."),
 ):
     """Play the record in PICTURE: find its spiral, follow the groove, write the audio to OUT."""
+    if needle not in ("optical", "stylus"):
+        raise PictureError(f"--needle must be 'optical' or 'stylus', not {needle!r}")
     with progress() as bar:
         task = bar.add_task("reading the groove", total=None)
         groove, m = read_groove(picture, meta=meta, rpm=rpm, dpi=dpi, max_pixels=max_pixels, dark_groove=dark_groove)
         bar.update(task, total=1, completed=1)
     curve = equalisation(eq) if eq else (m.eq if m else equalisation("none"))
-    audio = groove.playback(eq=curve, gain_m=m.gain_m if m else None, sample_rate=rate)
+    if needle == "stylus":
+        path = GroovePath.from_groove(groove, eq=curve, gain_m_s=m.gain_m if m else None)
+        audio = Gramophone(plays=plays, seed=seed, sample_rate=rate)(path)
+    else:
+        audio = groove.playback(eq=curve, gain_m=m.gain_m if m else None, sample_rate=rate)
     save(audio, out)
     r = groove.radius_m[groove.program_start:groove.program_end] * 1e3
     pitch = groove.pitch_um()
