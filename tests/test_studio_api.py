@@ -223,14 +223,17 @@ def test_job_body_must_be_json(client):
 # -- jobs end to end ------------------------------------------------------------------------------
 
 
-def test_cut_job_makes_every_file_then_play_reads_it(client):
+def test_cut_job_makes_every_file_then_play_reads_it(client, tmp_path):
+    """Cut into an uploaded DICOM X-ray; every file is served; the picture plays back."""
+    xray = client.post("/api/uploads/image", content=_dicom(tmp_path / "x.dcm", np.arange(64 * 64).reshape(64, 64)),
+                       headers={"X-Filename": "chest.dcm"})
     r = client.post("/api/jobs/cut", json={"song": "example", "diameter_mm": 90, "dpi": 100, "trim_s": 1.5,
-                                          "xray": {"kind": "chest"}})
+                                          "xray": {"upload": xray.json()["id"]}})
     assert r.status_code == 202, r.text
     job = _wait(client, r.json()["id"])
     assert job["state"] == "done", job
     res = job["result"]
-    assert res["record"]["xray"]["kind"] == "chest"
+    assert res["record"]["xray"] == {"file": "chest.dcm"}
     for name in ("record.png", "record-preview.png", "record.svg", "record.gcode", "record.dxf", "record.json",
                  "preview.wav", "gramophone.wav"):
         f = client.get(f"/api/jobs/{job['id']}/files/{name}")

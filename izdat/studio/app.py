@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import izdat
-from izdat.studio.jobs import JobStore, valid_id
+from izdat.studio.jobs import JobStore
 from izdat.studio.uploads import UploadError, UploadStore
 from izdat.studio.work import example_song, listen_available, optical_available
 

@@ -283,15 +283,3 @@ class JobStore:
                                         {"error": f"the job stopped unexpectedly (exit code {proc.exitcode})"})
                         self._finish(job_id, "failed")
             self._pump()
-
-
-def cleanup_stale(folder: Path, max_age_s: float = 3600) -> None:
-    """Remove half-written temporary uploads older than ``max_age_s``."""
-    now = time.time()
-    for item in folder.glob(".part-*"):
-        try:
-            if now - item.stat().st_mtime > max_age_s:
-                item.unlink()
-        except OSError:
-            pass
-

@@ -67,6 +67,8 @@ class UploadStore:
         self.root = Path(data_dir) / "uploads"
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_bytes = int(max_bytes)
+        for stale in self.root.glob(".part-*"):      # left by a studio that was killed mid-upload
+            stale.unlink(missing_ok=True)
 
     async def receive(self, kind: str, chunks, *, name: str = "", length: int | None = None) -> dict:
         """Store an upload from an async iterator of byte chunks; returns its meta data.

@@ -181,8 +181,13 @@ def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
     lathe = Lathe(rpm=params["rpm"], diameter_mm=diameter, inner_radius_mm=inner, eq=equalisation(params["eq"]),
                   level_db=params.get("level_db", 0.0))
     xray = params.get("xray")
+    xray_name = None
     if xray and xray.get("upload"):
         xray_arg = _upload(data_dir, xray["upload"])
+        try:
+            xray_name = json.loads((xray_arg.parent / "meta.json").read_text())["name"]
+        except (OSError, ValueError, KeyError):
+            xray_name = "your X-ray"
     else:
         xray_arg = xray.get("kind") if xray else None
     progress(0.05, "cutting the groove")
@@ -203,7 +208,8 @@ def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
                 "files": {f: {"file": name, "bytes": sizes[f]} for f, name in FORMATS.items()},
                 "rpm": info["rpm"], "diameter_mm": info["diameter_mm"], "program_s": round(record.program_s, 2),
                 "turns": round(record.turns, 1), "eq": record.eq.name, "dpi": params["dpi"],
-                "limiter": record.limiter.summary(), "xray": info.get("xray"),
+                "limiter": record.limiter.summary(),
+                "xray": {"file": xray_name} if xray_name else info.get("xray"),
                 "pitch_um": info["pitch"]},
             "preview": {"file": "preview.wav"}, "gramophone": gramophone, "optical": optical}
 

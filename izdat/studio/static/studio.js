@@ -305,8 +305,9 @@ const RENDER = {
       el("div", { class: "plots" }, ...r.plots.map((p) => el("a", { href: fileURL(id, p), target: "_blank", rel: "noopener" },
         el("img", { src: fileURL(id, p), alt: p.replace(".png", "").replaceAll("_", " "), loading: "lazy" })))),
       el("div", { class: "copies" },
-        el("table", { class: "copy-table" }, el("thead", {}, el("tr", {}, ...["copy", "medium", "gen", "made", "city", "fate"].map((h) => el("th", { text: h })))),
-          el("tbody", {}, rows)), chainBox));
+        el("div", { class: "table-wrap" }, el("table", { class: "copy-table" },
+          el("thead", {}, el("tr", {}, ...["copy", "medium", "gen", "made", "city", "fate"].map((h) => el("th", { text: h })))),
+          el("tbody", {}, rows))), chainBox));
   },
 
   listen(job) {
