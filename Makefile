@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean chromium
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "izdat needs Python 3.11 or newer"'
@@ -13,16 +13,19 @@ $(STAMP): pyproject.toml
 	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -qq python3-venv && $(PY) -m venv $(VENV); }
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+# The studio's end-to-end test drives Debian's Chromium (never a downloaded browser).
+chromium:
 	@[ -x /usr/bin/chromium ] || { echo "installing chromium for the studio's browser tests (needs apt)"; \
 	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get update -qq && \
 	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -qq chromium; }
-	@touch $@
 
 demo: $(STAMP)
 	$(BIN)/izdat cut examples/song.flac -o out/demo
 	@echo "The bone record is in out/demo/ (record.png, record.svg, record.gcode, record.dxf, record.json, preview.wav)"
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
