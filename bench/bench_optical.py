@@ -82,7 +82,7 @@ def main():
         for dpi in (1200,):
             folder = tmp / f"speed{dpi}"
             record = Lathe(level_db=-6).cut(music(60) if len(music(60)) >= 60 * FS else
-                                            Audio(np.tile(music(20).samples, 3), FS))
+                                            Audio(np.tile(music(20).samples, (4, 1))[: 60 * FS], FS))
             write_record(record, folder, formats=("png", "json"), dpi=dpi, seed=1)
             t0 = time.perf_counter()
             scan = load_picture(folder / "record.png")

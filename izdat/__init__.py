@@ -7,7 +7,8 @@ renders to a picture and to files for laser cutters and CNC machines.
 from izdat.audio import Audio, load, save
 from izdat.tape import Tape, TapeDeck  # noqa: E402
 from izdat.errors import AudioError, GrooveError, IzdatError, OutputError, PictureError
+from izdat.optical import OpticalReader, load_picture, play_picture  # noqa: E402
 from izdat.gramophone import Gramophone, GroovePath
 
-__all__ = ["Gramophone", "GroovePath", "Tape", "TapeDeck", "Audio", "load", "save", "IzdatError", "AudioError", "GrooveError", "PictureError", "OutputError"]
+__all__ = ["OpticalReader", "load_picture", "play_picture", "Gramophone", "GroovePath", "Tape", "TapeDeck", "Audio", "load", "save", "IzdatError", "AudioError", "GrooveError", "PictureError", "OutputError"]
 __version__ = "0.1.0"
