@@ -342,6 +342,34 @@ def test_host_header_is_checked_when_asked(tmp_path):
         assert c.get("/api/info").status_code == 200
 
 
+def test_cli_starts_the_studio_and_prints_its_address(tmp_path):
+    """``izdat studio`` prints where it listens and answers there (localhost only)."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "izdat", "studio", "--port", str(port), "--data", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/info", timeout=2) as r:
+                    assert json.loads(r.read())["data_dir"] == str(tmp_path.resolve())
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the studio did not answer: " + proc.stderr.read())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_cli_refuses_bad_port():
     from typer.testing import CliRunner
 

@@ -122,6 +122,7 @@ def _tracking_overlay(picture: Path, groove, out: Path) -> dict:
     base = small.convert("RGB")
     base = Image.eval(base, lambda v: int(v * 0.75))
     draw = ImageDraw.Draw(base)
+    width = max(2, round(max(base.size) / 600))
     n = len(groove.radius_m)
     step = max(1, n // 60_000)
     i = np.arange(0, n, step)
@@ -136,7 +137,7 @@ def _tracking_overlay(picture: Path, groove, out: Path) -> dict:
         colour = (90, 220, 255) if ok[k] else (255, 70, 60)
         if not prog[k]:
             colour = (70, 110, 130) if ok[k] else (150, 60, 50)
-        draw.line([(x[k], y[k]), (x[k + 1], y[k + 1])], fill=colour, width=1)
+        draw.line([(x[k], y[k]), (x[k + 1], y[k + 1])], fill=colour, width=width)
     base.save(out, format="PNG")
     trusted = groove.trusted[groove.program_start:groove.program_end]
     lost = int((~trusted).sum()) if trusted.size else 0

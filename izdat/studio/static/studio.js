@@ -267,6 +267,7 @@ const RENDER = {
     $("#play-result").replaceChildren(
       el("div", { class: "record-head" }, el("h2", { text: `Optical needle · ${job.title}` }),
          el("span", { class: `badge ${t.confidence > 0.9 ? "good" : t.confidence > 0.5 ? "fair" : "poor"}`, text: `${(100 * t.confidence).toFixed(1)} % tracked` })),
+      t.confidence < 0.5 ? el("p", { class: "warning", text: `The needle measured only ${(100 * t.confidence).toFixed(1)} % of the groove and coasted over the rest, so what plays is mostly guesswork. The red line shows where it went.` }) : null,
       viewer(fileURL(id, t.file), fileURL(id, r.preview), "the track the needle followed — cyan: measured, red: coasted over a blemish"),
       el("div", { class: "players" }, player("What the groove holds", fileURL(id, r.audio.file), `${r.audio.seconds} s`)),
       facts([["turns followed", `${t.turns}`], ["programme", `${t.seconds} s`], ["resolution", `${t.dpi} dpi`],
