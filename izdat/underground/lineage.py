@@ -51,9 +51,38 @@ CREATE TABLE events(date TEXT, kind TEXT, city TEXT, detail TEXT);
 _BATCH = 500_000
 
 
+_DATE_TABLE: list = [None]
+
+
+def _date_table(last_day: int) -> np.ndarray:
+    """ISO strings of days 0 .. ``last_day`` and a final ``None`` (built once, then only indexed)."""
+    table = _DATE_TABLE[0]
+    if table is None or table.size - 1 <= last_day:
+        size = max(last_day + 1, 17_000)
+        table = np.empty(size + 1, dtype=object)
+        table[:size] = np.datetime_as_string(EPOCH + np.arange(size).astype("timedelta64[D]"), unit="D")
+        table[size] = None
+        _DATE_TABLE[0] = table
+    return table
+
+
 def dates(days: np.ndarray) -> list:
     """ISO dates (``YYYY-MM-DD``) of simulation days; ``None`` where the day is not finite."""
     days = np.asarray(days, dtype=np.float64)
+    ok = np.isfinite(days) & (days >= 0)
+    if not ok.any():
+        if np.isfinite(days).any():
+            return _slow_dates(days)
+        return [None] * days.size if days.ndim == 1 else np.full(days.shape, None, dtype=object).tolist()
+    if not ok[np.isfinite(days)].all():
+        return _slow_dates(days)
+    idx = np.where(ok, np.floor(np.where(ok, days, 0)), -1).astype(np.int64)
+    table = _date_table(int(idx.max()))
+    idx[idx < 0] = table.size - 1
+    return table[idx].tolist()
+
+
+def _slow_dates(days: np.ndarray) -> list:
     ok = np.isfinite(days)
     out = np.full(days.shape, None, dtype=object)
     if ok.any():
@@ -86,8 +115,13 @@ def write_lineage(path: str | Path, history: History, society: Society, *, scena
     with atomic_path(path) as tmp:
         con = sqlite3.connect(tmp)
         try:
+            # a temporary file renamed only when complete: no journal, no syncs, a big page cache
+            con.execute("PRAGMA page_size=16384")
             con.execute("PRAGMA journal_mode=OFF")
             con.execute("PRAGMA synchronous=OFF")
+            con.execute("PRAGMA locking_mode=EXCLUSIVE")
+            con.execute("PRAGMA temp_store=MEMORY")
+            con.execute("PRAGMA cache_size=-262144")
             con.executescript(SCHEMA)
             con.execute("INSERT INTO run VALUES (?,?,?,?,?,?)", (history.seed, society.n, history.start_year,
                                                                 history.end_year, scenario_text, version))
