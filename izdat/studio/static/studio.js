@@ -234,6 +234,11 @@ const RENDER = {
     const xk = job.params && job.params.xray ? (job.params.xray.kind || (job.params.xray.upload ? "upload" : "")) : "";
     const radio = $(`input[name=xray-kind][value="${xk}"]`);
     if (radio) { radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); }
+    if (xk === "upload" && !state.sources["cut-xray"]) {
+      state.sources["cut-xray"] = job.params.xray.upload;
+      $("#cut-xray-drop").classList.add("chosen");
+      $("#cut-xray-name").textContent = (rec.xray && rec.xray.file) || "your X-ray";
+    }
     const downloads = el("div", { class: "downloads" },
       ...[["svg", "SVG", "laser cutter"], ["gcode", "G-code", "CNC drag knife"], ["dxf", "DXF", "CAD / CAM"],
           ["json", "JSON", "playback metadata"], ["png", "PNG", "full picture"], ["wav", "WAV", "clean preview"]]
@@ -345,7 +350,9 @@ async function pickCopy(job, copy, row, box) {
           const s = await api(`/api/jobs/${j.id}`);
           if (s.state === "done") { RENDER.listen(s); hear.disabled = false; return; }
           if (s.state !== "queued" && s.state !== "running") { listen.replaceChildren(el("p", { class: "error", text: s.error || s.state })); hear.disabled = false; return; }
-          listen.replaceChildren(el("div", { class: "bar" }, el("div", { class: "fill", style: `width:${Math.round(100 * s.progress)}%` })), el("p", { class: "msg", text: s.message || s.state }));
+          const fill = el("div", { class: "fill" });
+          fill.style.width = `${Math.round(100 * s.progress)}%`;        // CSSOM: allowed by the CSP, a style attribute is not
+          listen.replaceChildren(el("div", { class: "bar" }, fill), el("p", { class: "msg", text: s.message || s.state }));
           setTimeout(poll, 400);
         };
         poll();
