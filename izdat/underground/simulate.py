@@ -133,6 +133,11 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
     # cache misses when millions are pending.
     ev = np.empty((ev_cap, 5), dtype=np.int64)
     seen = np.zeros((city.size >> 6) + 1, dtype=np.uint64)
+    most = int(P[28] * max(P[1], 1.0)) + 1
+    nb = np.empty(most, dtype=np.int64)
+    nb_hh = np.empty(most, dtype=np.int32)
+    nb_rec = np.empty(most, dtype=np.float64)
+    nb_gram = np.empty(most, dtype=np.int8)
     jailbits = np.zeros((city.size >> 6) + 1, dtype=np.uint64)
     for p in range(city.size):
         if np.isfinite(people[p].jail_from):
@@ -225,18 +230,31 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
             deg = indptr[stack_p + 1] - e0
             hh_p = household[stack_p]
             m = min(np.random.binomial(deg, pp), int(P[28] * mult)) if deg > 0 else 0
-            for _ in range(m):
-                s = indices[e0 + np.random.randint(deg)]
+            # draw the contacts first, then read their records in one pass: the reads are
+            # independent, so the CPU overlaps their cache misses instead of waiting for each
+            for j in range(m):
+                nb[j] = e0 + np.random.randint(deg)
+            for j in range(m):
+                nb[j] = indices[nb[j]]
+            for j in range(m):
+                s = nb[j]
                 if _bit(seen, s):
+                    nb[j] = -1
+                else:
+                    nb_hh[j] = people[s].hh
+                    nb_rec[j] = people[s].rec
+                    nb_gram[j] = people[s].gram
+            for j in range(m):
+                s = nb[j]
+                if s < 0:
                     continue
-                ps = people[s]
                 tt = t - np.log(1.0 - np.random.random()) * P[2]
-                if tt >= c_end or ps.hh == hh_p:
+                if tt >= c_end or nb_hh[j] == hh_p:
                     continue
                 # decide now what the contact could do with it, so dead ends never enter the heap
-                if ps.rec <= tt:
+                if nb_rec[j] <= tt:
                     mode = 0
-                elif P[4] <= tt < P[5] and ps.gram and np.random.random() < P[26]:
+                elif P[4] <= tt < P[5] and nb_gram[j] and np.random.random() < P[26]:
                     mode = 1
                 elif stack_d < P[6] and np.random.random() < P[27]:
                     mode = 2
