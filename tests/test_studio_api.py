@@ -250,14 +250,20 @@ def test_cut_job_makes_every_file_then_play_reads_it(client, tmp_path):
         assert client.get(f"/api/jobs/{job['id']}/files/{name}").status_code == 404, name
     assert any(j["id"] == job["id"] for j in client.get("/api/jobs").json())
 
-    played = client.post("/api/jobs/play", json={"cut_job": job["id"]})
-    assert played.status_code == 202, played.text
-    p = _wait(client, played.json()["id"])
-    if p["state"] == "done":
-        assert p["result"]["tracking"]["file"] == "tracking.png"
-        assert client.get(f"/api/jobs/{p['id']}/files/optical.wav").status_code == 200
-    else:                                       # the reader refused the picture: one clear sentence
-        assert p["state"] == "failed" and p["error"] and "Traceback" not in p["error"]
+    # play it: once as a record cut here, once as an uploaded picture with its record.json
+    png = client.post("/api/uploads/image", content=client.get(f"/api/jobs/{job['id']}/files/record.png").content)
+    meta = client.post("/api/uploads/json", content=client.get(f"/api/jobs/{job['id']}/files/record.json").content)
+    assert png.status_code == 201 and meta.status_code == 201, (png.text, meta.text)
+    for settings in ({"cut_job": job["id"]}, {"picture": png.json()["id"], "meta": meta.json()["id"]}):
+        played = client.post("/api/jobs/play", json=settings)
+        assert played.status_code == 202, played.text
+        p = _wait(client, played.json()["id"])
+        if p["state"] == "done":
+            assert p["result"]["tracking"]["file"] == "tracking.png"
+            assert client.get(f"/api/jobs/{p['id']}/files/optical.wav").status_code == 200
+            assert client.get(f"/api/jobs/{p['id']}/files/tracking.png").content.startswith(b"\x89PNG")
+        else:                                   # the reader refused the picture: one clear sentence
+            assert p["state"] == "failed" and p["error"] and "Traceback" not in p["error"]
 
 
 def test_dub_job_gives_audio_and_spectrogram_per_generation(client):
