@@ -83,9 +83,11 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         spacing_m=0.4315 * _UM, flutter_scale_pct=0.1479, hiss_db=-63.22,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=50.0, upper_hz=10000.0, snr_db=40.0,
         wow_flutter_pct=0.4,
-        sources=("manufacturer's passport figures as reproduced on Soviet radio-collector sites "
-                 "(not verified in this project; see docs/tape.md)",),
-        notes="valve machine; S/N and W&F assumed at the class-3 limits of the period",
+        sources=("no published figure found in this project's sources (Russian/Ukrainian "
+                 "Wikipedia, collector sites searched); all three figures are assumptions, "
+                 "see docs/tape.md",),
+        notes="valve machine; range, S/N and W&F unknown: assumed 50-10000 Hz, 40 dB, 0.4 % "
+              "(typical of 9.53 cm/s valve decks of the period)",
         track_width_m=2.0 * _MM, gap_m=2.4 * _UM, depth_m=1.25 * _UM, boost_hz=8500, boost_db=6,
         headroom_db=6.0, hum_db=-52.0, dropouts_per_min=2.0, capstan_diameter_m=10 * _MM,
         reel_radius_m=55 * _MM, motor_hz=23.3, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=6),
@@ -94,18 +96,22 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         spacing_m=0.4148 * _UM, flutter_scale_pct=0.1139, hiss_db=-65.0,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=40.0, upper_hz=12000.0, snr_db=42.0,
         wow_flutter_pct=0.3,
-        sources=("instruction manual figures as reproduced on Soviet radio-collector sites "
-                 "(not verified in this project; see docs/tape.md)",),
-        notes="S/N assumed (typical valve deck of the class)",
+        sources=("no published figure found in this project's sources (production 1960-1965 at "
+                 "Moscow Electromechanical Plant No. 1 per kinoafisha.info); all three figures are "
+                 "assumptions, see docs/tape.md",),
+        notes="range, S/N and W&F unknown: assumed 40-12000 Hz, 42 dB, 0.3 % at 19.05 cm/s "
+              "(typical valve deck of the class)",
         track_width_m=2.0 * _MM, gap_m=3.6 * _UM, depth_m=1.5 * _UM, boost_hz=10000, boost_db=5,
         headroom_db=7.0, hum_db=-55.0, dropouts_per_min=1.5, capstan_diameter_m=12 * _MM,
         reel_radius_m=60 * _MM, motor_hz=23.3, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=6),
     DeckPreset(
-        name="vesna", title="Vesna (portable)", made="Iskra plant, Zaporozhye, USSR, 1963",
+        name="vesna", title="Vesna (portable)",
+        made="Kommunist plant, Kiev, and Zaporozhye mobile power-station plant (later Iskra), USSR, 1963",
         spacing_m=0.835 * _UM, flutter_scale_pct=0.1808, hiss_db=-51.64,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=100.0, upper_hz=6000.0, snr_db=38.0,
         wow_flutter_pct=0.5,
-        sources=("DESIGN.md: 'Vesna (1963): 100–6000 Hz at 9.53 cm/s'",),
+        sources=("Wikipedia (ru), 'Весна (магнитофон)': 9.53 cm/s, 100-6000 Hz "
+                 "(https://ru.wikipedia-on-ipfs.org/wiki/Весна_(магнитофон))",),
         notes="S/N and W&F not found: assumed 38 dB and 0.5 % (battery portable, class 4)",
         track_width_m=2.0 * _MM, gap_m=4.2 * _UM, depth_m=1.5 * _UM, boost_hz=5000, boost_db=4,
         bump_hz=120, headroom_db=5.0, hum_db=-60.0, dropouts_per_min=3.0,
@@ -116,9 +122,10 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         spacing_m=0.0679 * _UM, flutter_scale_pct=0.1027, hiss_db=-71.54,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=40.0, upper_hz=14000.0, snr_db=46.0,
         wow_flutter_pct=0.25,
-        sources=("manufacturer's figures for 9.53 cm/s as reproduced on Soviet radio-collector "
-                 "sites (not verified in this project; see docs/tape.md)",),
-        notes="class-2 transistor deck; quarter-track",
+        sources=("no published figure found in this project's sources; all three figures are "
+                 "assumptions, see docs/tape.md",),
+        notes="class-2 transistor deck; quarter-track; range, S/N and W&F at 9.53 cm/s unknown: "
+              "assumed 40-14000 Hz, 46 dB, 0.25 %",
         track_width_m=1.0 * _MM, gap_m=1.2 * _UM, depth_m=0.75 * _UM, boost_hz=11000, boost_db=7,
         headroom_db=7.0, hum_db=-70.0, dropouts_per_min=1.0, capstan_diameter_m=10 * _MM,
         motor_hz=25.0, speed_tolerance_pct=1.5, azimuth_tolerance_arcmin=4),
@@ -127,19 +134,22 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         spacing_m=0.4104 * _UM, flutter_scale_pct=0.1793, hiss_db=-63.43,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=63.0, upper_hz=10000.0, snr_db=42.0,
         wow_flutter_pct=0.4,
-        sources=("instruction manual figures (63–10000 Hz, ±0.4 %, −42 dB) as reproduced on "
-                 "Soviet radio-collector sites (not verified in this project; see docs/tape.md)",),
-        notes="mono portable cassette; the most common Soviet cassette machine",
+        sources=("no published figure found in this project's sources (viws.ru history page gives "
+                 "maker and years only); all three figures are assumptions, see docs/tape.md",),
+        notes="mono portable cassette; range, S/N and W&F unknown: assumed 63-10000 Hz, 42 dB, "
+              "0.4 % (class-3 cassette)",
         track_width_m=1.5 * _MM, gap_m=0.9 * _UM, depth_m=0.5 * _UM, boost_hz=8000, boost_db=8,
         bump_hz=70, headroom_db=5.0, hum_db=-62.0, print_through_db=-52.0, dropouts_per_min=3.0,
         layer_thickness_m=18 * _UM, capstan_diameter_m=2.0 * _MM, roller_diameter_m=10 * _MM,
         reel_radius_m=18 * _MM, motor_hz=40.0, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=5),
     DeckPreset(
-        name="rus-205", title="Rus'-205", made="USSR, early 1980s",
+        name="rus-205", title="Rus'-205", made="USSR, 1981",
         spacing_m=0.1775 * _UM, flutter_scale_pct=0.1145, hiss_db=-70.14,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=63.0, upper_hz=12500.0, snr_db=45.0,
         wow_flutter_pct=0.3,
-        sources=("DESIGN.md: \"Rus'-205 cassette: 63–12500 Hz, 0.3 %\"",),
+        sources=("'Русь 205 - там Русский Дух, там Маховик виднеется!!!', Dzen channel Dobryi "
+                 "Audiofil (https://dzen.ru/a/YfPmZzcB9Rq73sZG): 63-12500 Hz, W&F 0.3 % "
+                 "(a review quoting the maker's figures, not the manual itself)",),
         notes="S/N not found: assumed 45 dB (class-2 cassette deck without noise reduction)",
         track_width_m=1.5 * _MM, gap_m=0.72 * _UM, depth_m=0.45 * _UM, boost_hz=10000, boost_db=8,
         bump_hz=70, headroom_db=5.0, hum_db=-70.0, print_through_db=-52.0, dropouts_per_min=2.0,
@@ -150,7 +160,8 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         spacing_m=0.02 * _UM, flutter_scale_pct=0.0801, hiss_db=-71.75,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=50.0, upper_hz=15000.0, snr_db=50.0,
         wow_flutter_pct=0.19, eq="NAB",
-        sources=("DESIGN.md: 'Sony TC-260: 50 dB, 50 Hz–15 kHz, 0.19 %' (7½ ips assumed)",),
+        sources=("Analog Soundware, 'Sony TC-260' (https://www.analogsoundware.com/rr/sony-tc-260): "
+                 "W&F 0.19 % at 7½ ips, S/N 50 dB, 50 Hz-15 kHz, NAB",),
         notes="smuggled by sailors; quarter-track stereo, used here one track",
         track_width_m=1.0 * _MM, gap_m=1.5 * _UM, depth_m=1 * _UM, boost_hz=11000, boost_db=5,
         headroom_db=8.0, hum_db=-80.0, dropouts_per_min=0.5, capstan_diameter_m=9 * _MM,
@@ -160,9 +171,10 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         spacing_m=0.2253 * _UM, flutter_scale_pct=0.0704, hiss_db=-72.77,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=40.0, upper_hz=13000.0, snr_db=48.0,
         wow_flutter_pct=0.15,
-        sources=("published brochure figures for normal (Fe2O3) tape, Dolby off, as recalled "
-                 "(not verified in this project; see docs/tape.md)",),
-        notes="1970s Japanese cassette deck; W&F published as WRMS, treated as weighted peak",
+        sources=("no published figure found in this project's sources; all three figures are "
+                 "assumptions, see docs/tape.md",),
+        notes="1970s Japanese cassette deck; range, S/N and W&F unknown: assumed 40-13000 Hz, "
+              "48 dB, 0.15 % (normal tape, no Dolby)",
         track_width_m=0.6 * _MM, gap_m=0.6 * _UM, depth_m=0.4 * _UM, boost_hz=11000, boost_db=8,
         bump_hz=60, headroom_db=6.0, hum_db=-85.0, print_through_db=-54.0, dropouts_per_min=1.0,
         layer_thickness_m=18 * _UM, capstan_diameter_m=2.5 * _MM, roller_diameter_m=11 * _MM,
