@@ -4,7 +4,9 @@ the SIR validation kernel against EoN (and NDlib when installed) on the same gra
 Run: .venv/bin/python bench/bench_spread.py [PEOPLE]
 """
 
+import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -20,30 +22,42 @@ from izdat.underground.lineage import write_lineage  # noqa: E402
 from izdat.underground.sir import read_edges, sir_final_sizes  # noqa: E402
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its children so far (user + system)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main(people: int) -> None:
     sc = load_scenario()
+    load_before = os.getloadavg()
     # warm the JIT on a tiny society, timed apart
     t = time.perf_counter()
     simulate(build_society(2000, sc, 0), sc, seed=0)
     jit = time.perf_counter() - t
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu()
     society = build_society(people, sc, 1)
-    t_net = time.perf_counter() - t
-    t = time.perf_counter()
+    t_net, c_net = time.perf_counter() - t, _cpu() - c
+    t, c = time.perf_counter(), _cpu()
     history = simulate(society, sc, seed=1)
-    t_sim = time.perf_counter() - t
+    t_sim, c_sim = time.perf_counter() - t, _cpu() - c
     with tempfile.TemporaryDirectory() as d:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         write_lineage(Path(d) / "lineage.sqlite", history, society)
-        t_db = time.perf_counter() - t
+        t_db, c_db = time.perf_counter() - t, _cpu() - c
         size_mb = (Path(d) / "lineage.sqlite").stat().st_size / 2**20
-    total = t_net + t_sim + t_db
-    rows = [["people", f"{people:,}"], ["ties (undirected)", f"{society.indices.size // 2:,}"],
-            ["copies", f"{history.n_copies:,}"], ["arrests", f"{len(history.arrests):,}"],
-            ["network build (s)", f"{t_net:.1f}"], ["simulation (s)", f"{t_sim:.1f}"],
-            ["lineage.sqlite write (s)", f"{t_db:.1f} ({size_mb:.0f} MiB)"], ["total (s)", f"{total:.1f}"],
-            ["JIT warm-up, cached (s)", f"{jit:.1f}"], ["peak RSS (MiB)", f"{peak_rss_mb():.0f}"]]
-    body = table(["spread 1946-1990", "value"], rows)
+    total, c_total = t_net + t_sim + t_db, c_net + c_sim + c_db
+    load_after = os.getloadavg()
+    rows = [["people", f"{people:,}", ""], ["ties (undirected)", f"{society.indices.size // 2:,}", ""],
+            ["copies", f"{history.n_copies:,}", ""], ["arrests", f"{len(history.arrests):,}", ""],
+            ["network build (s)", f"{t_net:.1f}", f"{c_net:.1f}"], ["simulation (s)", f"{t_sim:.1f}", f"{c_sim:.1f}"],
+            ["lineage.sqlite write (s)", f"{t_db:.1f} ({size_mb:.0f} MiB)", f"{c_db:.1f}"],
+            ["total (s)", f"{total:.1f}", f"{c_total:.1f}"],
+            ["JIT warm-up, cached (s)", f"{jit:.1f}", ""], ["peak RSS (MiB)", f"{peak_rss_mb():.0f}", ""]]
+    body = table(["spread 1946-1990", "wall", "CPU"], rows)
+    body += (f"\n\nLoad average (1 min) {load_before[0]:.1f} before and {load_after[0]:.1f} after, on "
+             f"{os.cpu_count()} cores shared with other work: wall time above CPU time is time spent waiting "
+             f"for a core.")
 
     # SIR: the same random graph for izdat, EoN and NDlib
     rng = np.random.default_rng(5)
