@@ -145,6 +145,22 @@ def _table(table, ang):
 
 
 @numba.njit(cache=True, fastmath=True)
+def _noise(field, u, v):
+    """Smooth noise: the periodic field bilinearly interpolated at (u, v) cells."""
+    n = field.shape[0]
+    u = u % n
+    v = v % n
+    i = int(u)
+    j = int(v)
+    a = u - i
+    b = v - j
+    i1 = (i + 1) % n
+    j1 = (j + 1) % n
+    return (field[j, i] * (1 - a) * (1 - b) + field[j, i1] * a * (1 - b)
+            + field[j1, i] * (1 - a) * b + field[j1, i1] * a * b)
+
+
+@numba.njit(cache=True, fastmath=True)
 def _band(r, centre, hw):
     """Coverage of a one-pixel cell at radius r by the band [centre − hw, centre + hw]."""
     c = min(r + 0.5, centre + hw) - max(r - 0.5, centre - hw)
@@ -222,8 +238,8 @@ def _draw(out, radii, n_rev, cx, cy, start, hw, edge, x0, y0, film, film_scale, 
                 hrad = _table(hole, hang)
                 if hr < hrad + char_px:
                     d = (hr - hrad) / char_px
-                    n = char_noise[int((hang + math.pi) * 10) % 64, int(hr) % 64]
-                    burn = (1 - d) ** 1.5 * (0.55 + 0.45 * n)
+                    n = _noise(char_noise, hdx * 12 / char_px, hdy * 12 / char_px)
+                    burn = min(1.0, (1 - d) ** 1.5 * (0.45 + 0.75 * n))
                     v = v * (1 - 0.85 * burn)
                 cut = min(1.0, max(0.0, hrad - hr + 0.5))
                 v = v * (1 - cut) + LID * cut
