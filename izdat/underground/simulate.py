@@ -127,11 +127,12 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
             is_cassette, customs, lp_rub, city_start, cut_ptr, cut_ids, usage,
             titles, P, H, ci, cf, arrests, ev_cap):
     np.random.seed(seed)
-    # one row per pending hand-over: target, copy, carrier, depth * 4 + mode, next in its day (one
-    # cache line); the time is kept beside it. Pending hand-overs wait in one bucket per day (a
+    # one 32-byte row per pending hand-over: target and carrier, copy, depth * 4 + mode with the
+    # next hand-over of its day above bit 8, and the time (as float64 bits). Pending hand-overs wait in one bucket per day (a
     # linked list) and only today's are in a heap: the same order as one big heap, without its
     # cache misses when millions are pending.
-    ev = np.empty((ev_cap, 5), dtype=np.int64)
+    ev = np.empty((ev_cap, 4), dtype=np.int64)
+    ev_t = ev.view(np.float64)
     seen = np.zeros((city.size >> 6) + 1, dtype=np.uint64)
     most = int(P[28] * max(P[1], 1.0)) + 1
     nb = np.empty(most, dtype=np.int64)
@@ -142,7 +143,6 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
     for p in range(city.size):
         if np.isfinite(people[p].jail_from):
             _set_bit(jailbits, p)
-    ev_t = np.empty(ev_cap, dtype=np.float64)
     n_days = int(P[20]) + 2
     head = np.full(n_days, -1, dtype=np.int64)
     cap = ci.shape[0]
@@ -262,16 +262,15 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                     continue
                 if ne >= ev_cap:
                     return -2, nc, na
-                ev[ne, 0] = s
+                ev[ne, 0] = (s << 32) | stack_p
                 ev[ne, 1] = stack_c
-                ev[ne, 2] = stack_p
-                ev[ne, 3] = stack_d * 4 + mode
+                ev[ne, 2] = stack_d * 4 + mode
                 d = int(tt)
                 if d == today:
                     heapq.heappush(heap, (tt, np.int64(ne)))
                 else:
-                    ev_t[ne] = tt
-                    ev[ne, 4] = head[d]
+                    ev_t[ne, 3] = tt
+                    ev[ne, 2] |= (head[d] + 1) << 8
                     head[d] = ne
                     last = max(last, d)
                 ne += 1
@@ -287,20 +286,20 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                     e = head[today]
                     head[today] = -1
                     while e >= 0:
-                        heap.append((ev_t[e], e))
-                        e = ev[e, 4]
+                        heap.append((ev_t[e, 3], e))
+                        e = (ev[e, 2] >> 8) - 1
                     heapq.heapify(heap)
                 t, e = heapq.heappop(heap)
-                r = ev[e, 0]
+                r = ev[e, 0] >> 32
                 # (the copy is still in use: hand-overs after its end were never scheduled)
                 if _bit(seen, r):
                     continue
-                q = ev[e, 2]
+                q = ev[e, 0] & 0xFFFFFFFF
                 if _jailed(people, jailbits, q, t):
                     continue
                 cc = ev[e, 1]
-                depth = ev[e, 3] >> 2
-                mode = ev[e, 3] & 3
+                depth = (ev[e, 2] & 0xFF) >> 2
+                mode = ev[e, 2] & 3
                 if mode == 0:
                     # --- a tape dub
                     q_has = people[q].rec <= t
