@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 import izdat
 from izdat.audio import save
@@ -16,6 +15,7 @@ from izdat.fabricate import CutPlan, write_dxf, write_gcode, write_svg
 from izdat.files import atomic_path, staged_folder
 from izdat.gramophone import Gramophone
 from izdat.lathe import Record
+from izdat.png import write_grey_png
 from izdat.render import MAX_DPI, render, start_angle_deg
 from izdat.xray import KINDS, load_radiograph, radiograph
 
@@ -75,8 +75,7 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
             film, film_info = xray if isinstance(xray, tuple) else backdrop(xray, seed)
             if "png" in formats:
                 picture = render(record, dpi=dpi, xray=film, seed=seed, hole_offset_mm=hole_offset_mm)
-                with atomic_path(stage / FORMATS["png"]) as tmp:
-                    Image.fromarray(picture.pixels).save(tmp, format="PNG", dpi=(dpi, dpi), compress_level=1)
+                write_grey_png(stage / FORMATS["png"], picture.pixels, dpi=dpi)
                 meta["picture"] = {"file": FORMATS["png"], **picture.info()}
                 _advance(bar, steps)
             meta["xray"] = film_info
@@ -87,11 +86,6 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
             if fmt in formats:
                 writer(stage / FORMATS[fmt])
                 _advance(bar, steps)
-        meta["fabrication"] = {"units": "mm", "origin": "top left, y down (DXF: bottom left, y up)",
-                               "size_mm": plan.size_mm, "centre_mm": list(plan.centre_mm),
-                               "groove_start_angle_deg": angle, "groove_points": plan.points,
-                               "groove_length_mm": plan.length_mm(), "spindle_hole_diameter_mm": 2 * plan.hole_radius_mm,
-                               "gcode": {"feed_mm_min": feed_mm_min, "depth_mm": depth_mm}}
         if "wav" in formats:
             gramophone = _preview_gramophone(picture, hole_offset_mm, seed)
             save(gramophone.play(record), stage / FORMATS["wav"])
@@ -101,6 +95,12 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
                                "gramophone": gramophone.settings()}
             _advance(bar, steps)
         if "json" in formats:
+            meta["fabrication"] = {"units": "mm", "origin": "top left, y down (DXF: bottom left, y up)",
+                                   "size_mm": plan.size_mm, "centre_mm": list(plan.centre_mm),
+                                   "groove_start_angle_deg": angle, "groove_points": plan.points,
+                                   "groove_length_mm": plan.length_mm(),
+                                   "spindle_hole_diameter_mm": 2 * plan.hole_radius_mm,
+                                   "gcode": {"feed_mm_min": feed_mm_min, "depth_mm": depth_mm}}
             meta["files"] = [FORMATS[f] for f in formats]
             with atomic_path(stage / FORMATS["json"]) as tmp:
                 tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")

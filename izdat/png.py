@@ -1,0 +1,68 @@
+"""A fast writer of big 8-bit grey PNGs (record pictures of 10⁸–10⁹ pixels).
+
+Pillow's encoder chooses a filter per row and compresses on one core (≈ 4 s for a 250 mm record at
+1200 DPI). Here every row uses the PNG "Up" filter — grooves and film change slowly from row to
+row — and the standard library's zlib compresses slices of the image on all cores at once; the
+slices end on a sync flush, so together they are one valid deflate stream (as pigz does).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from izdat.files import atomic_path
+
+__all__ = ["write_grey_png"]
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+IDAT_BYTES = 1 << 23   # 8 MiB per IDAT chunk
+
+
+def write_grey_png(path: str | Path, pixels: np.ndarray, *, dpi: float, level: int = 1) -> Path:
+    """Write ``pixels`` (uint8, rows × columns) as a greyscale PNG with ``dpi`` in its pHYs chunk.
+
+    ``level`` is the zlib level (1 fastest … 9 smallest). The file is written atomically.
+    """
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    if pixels.ndim != 2 or 0 in pixels.shape:
+        raise ValueError(f"a grey picture must be a non-empty 2-D array, not of shape {pixels.shape}")
+    h, w = pixels.shape
+    raw = np.empty((h, w + 1), np.uint8)
+    raw[:, 0] = 2                                   # filter type "Up"
+    raw[0, 1:] = pixels[0]
+    np.subtract(pixels[1:], pixels[:-1], out=raw[1:, 1:])   # wraps modulo 256, as PNG wants
+    flat = raw.reshape(-1)
+    slices = max(1, min(64, flat.size // (1 << 22)))
+    bounds = np.linspace(0, flat.size, slices + 1).astype(np.int64)
+
+    def deflate(i):
+        engine = zlib.compressobj(level, zlib.DEFLATED, -15)
+        part = engine.compress(flat[bounds[i]:bounds[i + 1]])
+        return part + engine.flush(zlib.Z_FINISH if i == slices - 1 else zlib.Z_SYNC_FLUSH)
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        parts = list(pool.map(deflate, range(slices)))
+    stream = b"".join([b"\x78\x01", *parts, struct.pack(">I", zlib.adler32(flat))])
+    ppm = int(round(dpi / 0.0254))
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(SIGNATURE)
+        _chunk(f, b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+        _chunk(f, b"pHYs", struct.pack(">IIB", ppm, ppm, 1))
+        _chunk(f, b"tEXt", b"Software\x00izdat")
+        for start in range(0, len(stream), IDAT_BYTES):
+            _chunk(f, b"IDAT", stream[start:start + IDAT_BYTES])
+        _chunk(f, b"IEND", b"")
+    return Path(path)
+
+
+def _chunk(f, kind: bytes, data: bytes) -> None:
+    f.write(struct.pack(">I", len(data)))
+    f.write(kind)
+    f.write(data)
+    f.write(struct.pack(">I", zlib.crc32(data, zlib.crc32(kind))))
