@@ -13,7 +13,7 @@ from scipy import signal
 from izdat.audio import Audio
 from izdat.errors import PictureError
 from izdat.groove import Equalisation, equalisation
-from izdat.optical import _track
+from izdat.optical import _fine
 from izdat.optical._load import Scan, load_picture
 
 __all__ = ["Groove", "OpticalReader", "RecordMeta", "read_meta", "play_picture"]
@@ -35,6 +35,7 @@ class RecordMeta:
     start_angle_deg: float | None = None
     direction: str | None = None
     start_radius_mm: float | None = None
+    end_radius_mm: float | None = None
     program_start: int | None = None
     program_end: int | None = None
     locked_start: int | None = None
@@ -60,6 +61,7 @@ def read_meta(path: str | Path) -> RecordMeta:
             centre_px=tuple(pic["spiral_centre_px"]) if "spiral_centre_px" in pic else None,
             start_angle_deg=pic.get("groove_start_angle_deg"), direction=meta.get("direction"),
             start_radius_mm=float(meta["groove_start_radius_mm"]),
+            end_radius_mm=float(meta["program_end_radius_mm"]) if "program_end_radius_mm" in meta else None,
             program_start=int(meta["program_start_sample"]), program_end=int(meta["program_end_sample"]),
             locked_start=int(meta["locked_groove_start_sample"]), groove_width_um=float(meta["groove_width_um"]),
             land_um=float(meta.get("min_land_um", 20.0)), dpi=pic.get("dpi"),
@@ -176,9 +178,10 @@ class Groove:
         """
         eq = eq if isinstance(eq, Equalisation) else equalisation(eq)
         fs = self.sample_rate
-        a = max(0, self.program_start - self.samples_per_rev // 4)   # let the filter settle before
-        x = self._pixel_limited(self._detrended(a, self.program_end), self.radius_m[a:self.program_end])
-        audio = signal.sosfilt(eq.playback_sos(fs), x)[self.program_start - a:]
+        a, b = self.program_start, self.program_end
+        x = self._pixel_limited(self._detrended(a, b), self.radius_m[a:b])
+        # the playback curve applied exactly (in the frequency domain), as Record.playback does
+        audio = eq.to_audio(x, fs)
         if gain_m:
             audio = audio / gain_m
         else:
@@ -232,12 +235,18 @@ class OpticalReader:
         guess = find_spiral(img, px_per_m, light=self.light_groove)
         rpm = meta.rpm if meta else self.rpm
         n_rev = meta.samples_per_rev if meta and meta.samples_per_rev else int(round(CUT_RATE_HZ * 60 / rpm))
-        theta = guess.start_angle + guess.direction * 2 * math.pi * np.arange(n_rev) / n_rev
         width_px = guess.width_px
-        land_px = max(0.5, guess.pitch_px - width_px)
-        max_turns = int(2 + guess.start_radius_px / max(0.3 * width_px, 0.5))
-        radius, trusted = self._follow(img, guess.centre_px, np.cos(theta), np.sin(theta), guess.start_radius_px,
-                                       max_turns * n_rev, width_px, land_px, px_per_m, stop_on_lock=True)
+        if meta is not None and meta.groove_width_um:
+            width_px = meta.groove_width_um * 1e-6 * px_per_m
+        land_px = max(0.5, min(guess.pitch_px - width_px, (meta.land_um if meta and meta.land_um else 20.0) * 1e-6 * px_per_m))
+        n = None
+        if meta is not None and meta.locked_start is not None and meta.program_end is not None:
+            n = min(meta.locked_start, meta.program_end + n_rev)
+        track = _fine.follow(img, guess.centre_px[0], guess.centre_px[1], guess.start_angle, float(guess.direction),
+                             n_rev, guess.start_radius_px, width_px, land_px, n_samples=n,
+                             r_end=max(2e-3 * px_per_m, guess.inner_radius_px - 2 * guess.pitch_px),
+                             light=self.light_groove)
+        radius, trusted = track.radius, track.trusted
         if len(radius) < n_rev // 2 or trusted.mean() < 0.5:
             raise PictureError("the picture holds no readable groove: the spiral could not be followed")
         start, end = 0, len(radius)
@@ -246,38 +255,26 @@ class OpticalReader:
         return Groove(radius / px_per_m, n_rev, rpm, start, end, trusted, tuple(guess.centre_px),
                       math.degrees(guess.start_angle) % 360,
                       "counterclockwise" if guess.direction > 0 else "clockwise", float(dpi), width_px / px_per_m,
-                      notes={"pitch_px": guess.pitch_px})
+                      notes={"pitch_px": guess.pitch_px, "turns_read": track.turns,
+                             "rays_found": float(track.rays_found.mean()) if track.rays_found.size else 0.0})
 
     def _read_known(self, img, px_per_m, dpi, meta: RecordMeta) -> Groove:
         n_rev = meta.samples_per_rev
         sign = 1.0 if (meta.direction or "counterclockwise") == "counterclockwise" else -1.0
-        theta = math.radians(meta.start_angle_deg) + sign * 2 * math.pi * np.arange(n_rev) / n_rev
         width_px = meta.groove_width_um * 1e-6 * px_per_m
         land_px = (meta.land_um or 20.0) * 1e-6 * px_per_m
         n = min(meta.locked_start, meta.program_end + n_rev)
-        radius, trusted = self._follow(img, meta.centre_px, np.cos(theta), np.sin(theta),
-                                       meta.start_radius_mm * 1e-3 * px_per_m, n, width_px, land_px, px_per_m,
-                                       stop_on_lock=False)
-        return Groove(radius / px_per_m, n_rev, meta.rpm, meta.program_start, meta.program_end, trusted,
+        r_end = (meta.end_radius_mm - 4.0) * 1e-3 * px_per_m if meta.end_radius_mm else None
+        track = _fine.follow(img, meta.centre_px[0], meta.centre_px[1], math.radians(meta.start_angle_deg), sign,
+                             n_rev, meta.start_radius_mm * 1e-3 * px_per_m, width_px, land_px, n_samples=n,
+                             r_end=r_end, light=self.light_groove)
+        if len(track.radius) < n:
+            raise PictureError("the picture holds no readable groove where its record.json says the groove is")
+        return Groove(track.radius / px_per_m, n_rev, meta.rpm, meta.program_start, meta.program_end, track.trusted,
                       tuple(meta.centre_px), float(meta.start_angle_deg), meta.direction or "counterclockwise",
-                      float(dpi), width_px / px_per_m)
-
-    def _follow(self, img, centre, cos_t, sin_t, r_start_px, n, width_px, land_px, px_per_m, *, stop_on_lock):
-        n_rev = len(cos_t)
-        margin = min(3.0, max(0.9, 0.5 * land_px + 0.6))
-        half_win = 0.5 * width_px + margin
-        step = 0.5 if width_px > 3 else 0.25
-        arc = 2 * math.pi * r_start_px / n_rev              # px between samples along the groove
-        n_tan = max(1, int(round(arc)))
-        radius = np.empty(n)
-        status = np.empty(n, np.uint8)
-        wd = np.empty(n, np.float32)
-        ct = np.empty(n, np.float32)
-        done = _track.track(img, float(centre[0]), float(centre[1]), cos_t, sin_t, float(r_start_px), n,
-                            half_win, step, width_px, 0.6 * width_px, n_tan, arc / n_tan, self.light_groove,
-                            stop_on_lock, radius, status, wd, ct)
-        self._status = status[:done]
-        return radius[:done], status[:done] != _track.COASTED
+                      float(dpi), width_px / px_per_m,
+                      notes={"turns_read": track.turns,
+                             "rays_found": float(track.rays_found.mean()) if track.rays_found.size else 0.0})
 
 
 def play_picture(path: str | Path, *, meta: str | Path | None = None, rpm: float = 78.0, dpi: float | None = None,
