@@ -4,11 +4,12 @@ import json
 
 import numpy as np
 import pytest
+import scipy.signal as sps
 from typer.testing import CliRunner
 
 from izdat.audio import Audio, save
 from izdat.cli import app
-from izdat.tape import Tape, TapeDeck, TapeError
+from izdat.tape import PRESETS, Tape, TapeDeck, TapeError
 from izdat.tape.erase import erase, surviving_fraction
 from izdat.tape.heads import azimuth_loss, playback_loss
 from izdat.tape.meter import W_AND_F_WEIGHTING_DB, weighting_response_db, wow_flutter_pct
@@ -84,6 +85,40 @@ def test_playback_losses_fall_with_wavenumber_so_speed_decides_treble():
     kw = dict(spacing_m=0.5e-6, depth_m=1e-6, gap_m=1.5e-6)
     assert playback_loss(10000, 0.0476, **kw) < playback_loss(10000, 0.0953, **kw) < playback_loss(10000, 0.1905, **kw)
     assert playback_loss(100, 0.0476, **kw) == pytest.approx(1.0, abs=0.02)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_hiss_after_playback_falls_above_the_upper_limit(name):
+    """The tape's hiss only passes the playback side (head losses, reproduce amplifier, playback
+    EQ): its PSD over 1.3–2× the upper limit (to 20 kHz) is ≥ 6 dB below that over 0.3–0.6×."""
+    deck = TapeDeck(name, seed=0)
+    y = deck.play(deck.record(tone(1000, -80, 4.0))).samples[int(0.5 * FS):]
+    f, psd = sps.welch(y.astype(np.float64), FS, nperseg=4096)
+    upper = PRESETS[name].upper_hz
+
+    def band_db(lo, hi):
+        return 10 * np.log10(np.mean(psd[(f >= lo) & (f <= min(hi, 20000.0))]))
+
+    assert band_db(0.3 * upper, 0.6 * upper) - band_db(1.3 * upper, 2.0 * upper) >= 6.0
+
+
+def test_over_bias_is_a_record_side_loss():
+    """Over-biasing loses the treble of what it records (e^(−kΔd), Δd = 0.3 µm per unit of excess
+    bias), not the treble of a tape recorded elsewhere."""
+    two = Audio(tone(1000, -30, 0.6).samples + tone(12000, -30, 0.6).samples, FS)
+    tape = TapeDeck("mayak-203", seed=0, speed_error_pct=0).record(two)
+    optimum = TapeDeck("mayak-203", seed=0, speed_error_pct=0)
+    over = TapeDeck("mayak-203", seed=0, speed_error_pct=0, bias=2.0)
+
+    def treble_db(deck, tape):
+        y = deck.play(tape).samples[int(0.2 * FS):]
+        return line_level_db(y, 12000) - line_level_db(y, 1000)
+
+    assert treble_db(over, tape) == pytest.approx(treble_db(optimum, tape), abs=0.3)
+    lost = treble_db(optimum, optimum.record(two)) - treble_db(optimum, over.record(two))
+    k = 2 * np.pi * np.array([1000.0, 12000.0]) / 0.0953
+    # at least the erasure loss (the shrunken hysteresis loop at double bias takes a little more)
+    assert lost >= 20 * np.log10(np.e) * (k[1] - k[0]) * 0.3e-6 - 0.5
 
 
 def test_meter_weighting_follows_the_iec_table():

@@ -2,11 +2,12 @@
 
 Signal path of one deck (all SI inside; the tape signal is the normalised magnetisation M/Ms):
 
-record: audio → record EQ (standard flux curve × treble boost) → head field → Jiles–Atherton
-        (2× oversampled) → time base of this transport (speed error + wow/flutter) → particle
-        hiss, print-through, oxide dropouts → :class:`Tape`
-play:   tape → time base of this transport → playback losses (spacing, depth, gap, azimuth
-        against the recording head) → playback EQ, head bump, bass roll-off → 50 Hz hum → audio
+record: audio → record EQ (standard flux curve × treble boost; over-bias loss) → head field →
+        Jiles–Atherton (2× oversampled) → time base of this transport (speed error +
+        wow/flutter) → particle hiss, print-through, oxide dropouts → :class:`Tape`
+play:   tape → time base of this transport → playback-head losses (spacing, depth, gap, azimuth
+        against the recording head) → playback EQ, head bump, bass roll-off, reproduce
+        amplifier bandwidth → 50 Hz hum → audio
 
 The record level is set so that the deck's reference level (0 dB on its meter) sits at
 ``REFERENCE_DBFS``; playback gain makes a small 1 kHz tone come back at the level it went in.
@@ -197,15 +198,18 @@ class TapeDeck:
     def record_chain(self, fs_hz: float) -> heads.LinearChain:
         p = self.preset
         t1, t2 = self._t1_t2()
-        return heads.record_chain(float(fs_hz), t1, t2, min(p.boost_hz, 0.42 * fs_hz), p.boost_db, 1.0)
+        # over-bias erases short wavelengths as the tape leaves the record gap: a record-side loss,
+        # so it shapes the signal written here, not the tape's hiss nor tapes recorded elsewhere
+        overbias_m = 0.3e-6 * max(self.bias - 1.0, 0.0)
+        return heads.record_chain(float(fs_hz), t1, t2, min(p.boost_hz, 0.42 * fs_hz), p.boost_db,
+                                  p.boost_q, p.speed_m_s, overbias_m)
 
     def playback_chain(self, fs_hz: float, azimuth_error_rad: float) -> heads.LinearChain:
         p = self.preset
         t1, t2 = self._t1_t2()
-        overbias_m = 0.3e-6 * max(self.bias - 1.0, 0.0)  # over-bias erases short wavelengths
-        return heads.playback_chain(float(fs_hz), p.speed_m_s, t1, t2, p.spacing_m + overbias_m,
+        return heads.playback_chain(float(fs_hz), p.speed_m_s, t1, t2, p.spacing_m,
                                     p.depth_m, p.gap_m, p.track_width_m, float(azimuth_error_rad),
-                                    p.bump_hz, p.bump_db, p.lower_hz)
+                                    p.bump_hz, p.bump_db, p.lower_hz, p.playback_bw_hz)
 
     def _field_gain(self) -> float:
         """Head field (units of a) per unit of record-EQ output at 0 dBFS."""

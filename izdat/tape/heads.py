@@ -3,6 +3,21 @@
 Every response here is a function of frequency (Hz) and the tape speed (m/s) through the
 wavenumber ``k = 2πf/v`` (rad/m); lengths are in metres.
 
+Where the treble goes (a deck aligned the way its service manual says):
+
+- the **record** side writes the standard flux (the NAB/IEC curve, falling above 1/(2πT2)) times
+  the maker's treble boost. The boost is what the record EQ has left over after making up the
+  record-side losses (bias erasure, self-demagnetisation) at optimum bias — those are folded into
+  the aligned boost, not modelled separately — and it also pre-compensates the playback head's
+  losses, which the reproduce amplifier (set to the standard curve with a calibration tape) does not;
+- the **playback** side reads the tape through the head's spacing, gap and thickness losses
+  (all in k = 2πf/v) and the reproduce amplifier's bandwidth, then inverts the standard curve
+  (1 + jωT2 rises with frequency).
+
+The tape's particle noise is written after the record EQ, so it sees only the playback side: its
+spectrum after playback is the inverse standard curve times the head losses and the amplifier's
+roll-off, and it peaks in the upper mid-treble and falls above the deck's upper limit.
+
 References
 ----------
 - Playback losses: Wallace, "The reproduction of magnetically recorded signals", *Bell Syst. Tech.
@@ -10,6 +25,9 @@ References
   sin(kg/2)/(kg/2): Westmijze, *Philips Res. Rep.* 8 (1953).
 - Azimuth loss sin(πw·tanθ/λ)/(πw·tanθ/λ): Mee & Daniel, *Magnetic Recording Technology*, 1996.
 - Equalisation time constants (µs): IEC 60094-3 / NAB; see docs/tape.md.
+- Reproduce amplifier bandwidth: a 4th-order Butterworth low-pass (the amplifier's own roll-off
+  and the LC bias trap that keeps the 40–100 kHz bias out of the playback path; order and shape
+  assumed, see docs/tape.md).
 """
 
 from __future__ import annotations
@@ -35,6 +53,8 @@ EQ_TIME_CONSTANTS_US = {
 
 #: Taps of the linear-phase FIR that carries the playback losses (broad, smooth curves).
 LOSS_TAPS = 33
+#: Order of the reproduce amplifier's upper roll-off (Butterworth; amplifier + bias trap, assumed).
+PLAYBACK_BW_ORDER = 4
 
 
 def playback_loss(f_hz, speed_m_s, *, spacing_m, depth_m, gap_m):
@@ -126,9 +146,19 @@ def _loss_fir(fs_hz, speed_m_s, spacing_m, depth_m, gap_m, track_width_m, angle_
     return taps / taps.sum() * mag[0]
 
 
+def _spacing_fir(fs_hz, speed_m_s, extra_m):
+    """Linear-phase FIR (LOSS_TAPS) of an extra spacing-like loss e^(−k·extra_m)."""
+    return _loss_fir(fs_hz, speed_m_s, extra_m, 1e-12, 0.0, 0.0, 0.0)
+
+
 @functools.lru_cache(maxsize=256)
-def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q):
-    """Record equalisation: the standard flux curve times the maker's treble boost (peaking)."""
+def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q, speed_m_s=0.0, overbias_m=0.0):
+    """Record equalisation: the standard flux curve times the maker's treble boost (peaking).
+
+    ``overbias_m`` > 0 adds the extra record-side loss of over-biasing (the bias field erases the
+    short wavelengths as the tape leaves the gap), as e^(−k·overbias_m) with k = 2πf/speed_m_s.
+    At optimum bias the record-side losses are folded into the aligned boost (module docstring).
+    """
     sos = []
     # (1 + 1/(sT1)) / (1 + sT2) = (sT1 + 1) / (sT1 (1 + sT2)); a 20 Hz pole keeps it realisable.
     t2 = t2_us * 1e-6
@@ -142,13 +172,16 @@ def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q):
     sos.append(_bilinear_sos(b_s, a_s, fs_hz, 1 / (2 * np.pi * t2)))
     if boost_db:
         sos.append(_peaking_sos(boost_hz, boost_db, boost_q, fs_hz))
-    return LinearChain(np.concatenate(sos), None, fs_hz)
+    fir = _spacing_fir(fs_hz, speed_m_s, overbias_m) if overbias_m > 0 and speed_m_s > 0 else None
+    return LinearChain(np.concatenate(sos), fir, fs_hz)
 
 
 @functools.lru_cache(maxsize=256)
 def playback_chain(fs_hz, speed_m_s, t1_us, t2_us, spacing_m, depth_m, gap_m, track_width_m,
-                   angle_rad, bump_hz, bump_db, low_hz):
-    """Playback: losses (FIR), inverse flux curve, head bump and the low-frequency roll-off."""
+                   angle_rad, bump_hz, bump_db, low_hz, bw_hz=None):
+    """Playback: head losses (FIR), inverse flux curve, head bump, the low-frequency roll-off and
+    the reproduce amplifier's upper bandwidth ``bw_hz`` (Butterworth, PLAYBACK_BW_ORDER; none
+    when ``bw_hz`` is None or within 2 % of Nyquist)."""
     t2 = t2_us * 1e-6
     sos = []
     # inverse flux curve: sT1(1 + sT2)/(1 + sT1), with a pole at 4·Nyquist to keep it proper
@@ -163,5 +196,7 @@ def playback_chain(fs_hz, speed_m_s, t1_us, t2_us, spacing_m, depth_m, gap_m, tr
     if bump_db:
         sos.append(_peaking_sos(bump_hz, bump_db, 1.2, fs_hz))
     sos.append(sps.butter(2, low_hz, btype="highpass", fs=fs_hz, output="sos"))
+    if bw_hz and bw_hz < 0.49 * fs_hz:
+        sos.append(sps.butter(PLAYBACK_BW_ORDER, bw_hz, fs=fs_hz, output="sos"))
     fir = _loss_fir(fs_hz, speed_m_s, spacing_m, depth_m, gap_m, track_width_m, angle_rad)
     return LinearChain(np.concatenate(sos), fir, fs_hz)
