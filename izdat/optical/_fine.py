@@ -182,7 +182,7 @@ def _cover(d, hw):
 
 @numba.njit(cache=True, parallel=True)
 def fine_pass(img, cx, cy, theta0, sign, N, Rref, n, hw, win, bg, amp, nb, boxes, sec_lo, sec_hi, phase,
-              r_min, r_max, light, ramp, reach, reject, cmin, bias, acc, stats):
+              r_min, r_max, light, tab, tab_s, tstep, reject, acc, stats):
     """One pass over the band's pixels (see the module's notes).
 
     ``Rref`` holds the reference radius (px) of samples 0 … n (padded to whole turns with −1e6);
@@ -203,6 +203,7 @@ def fine_pass(img, cx, cy, theta0, sign, N, Rref, n, hw, win, bg, amp, nb, boxes
     turns = Rref.shape[0] // N
     h, w = img.shape
     ns = sec_lo.shape[0]
+    nblk = bg.shape[0]
     scale = N / TWO_PI
     for si in numba.prange(ns // 2):
         sec = 2 * si + phase
@@ -256,37 +257,108 @@ def fine_pass(img, cx, cy, theta0, sign, N, Rref, n, hw, win, bg, amp, nb, boxes
                 v = float(img[y, x])
                 if not light:
                     v = 255.0 - v
-                ce = _cover(d, hw)
+                # land level and contrast between the centres of this block and its neighbour
+                pb = jf * nb / N - 0.5
+                qb = int(math.floor(pb))
+                fb = pb - qb
+                qa = best * nb + qb
+                if qa < 0:
+                    qa = 0
+                    fb = 0.0
+                qz = qa + 1
+                if qz >= nblk:
+                    qz = nblk - 1
+                lv = (bg[qa, 0] + bg[qa, 1] * d) * (1.0 - fb) + (bg[qz, 0] + bg[qz, 1] * d) * fb
+                av = amp[qa] * (1.0 - fb) + amp[qz] * fb
+                # the model: land plus contrast times the profile of this groove and its neighbours
+                # (a band of the groove's width seen through a one-pixel box and the picture's blur)
+                pr = _prof(tab, tstep, d)
+                if best > 0:
+                    ip = (best - 1) * N + j0
+                    pr += _prof(tab, tstep, r - (Rref[ip] * (1.0 - a) + Rref[ip + 1] * a))
+                if best + 1 < turns:
+                    ip = (best + 1) * N + j0
+                    if ip + 1 <= n:
+                        pr += _prof(tab, tstep, r - (Rref[ip] * (1.0 - a) + Rref[ip + 1] * a))
                 stats[q, 0] += 1.0
-                stats[q, 1] += ce
-                stats[q, 2] += ce * ce
-                stats[q, 3] += v
-                stats[q, 4] += v * ce
-                c = (v - bg[q]) / amp[q]
-                wt = min(c, 1.0 - c)
-                if wt <= cmin:
+                stats[q, 1] += d
+                stats[q, 2] += d * d
+                stats[q, 3] += pr
+                stats[q, 4] += pr * pr
+                stats[q, 5] += d * pr
+                stats[q, 6] += v
+                stats[q, 7] += v * d
+                stats[q, 8] += v * pr
+                eps = (v - lv) / av - pr
+                jac = _slope(tab, tstep, d)          # d(model)/d(groove radius), per unit contrast
+                if abs(eps) > reject:
+                    continue                         # dust, a scratch: not the groove's profile
+                jj = jac * jac
+                if jj < 1e-6:
                     continue
-                if abs(abs(d) - hw) > 0.5 * ramp + reach:
-                    continue
-                if d > 0:
-                    off = d + (c - 0.5) * ramp - hw
-                    side = 0
-                else:
-                    off = d - (c - 0.5) * ramp + hw
-                    side = 1
-                if abs(off) > reject:
-                    continue
-                stats[q, 5 + 2 * side] += wt
-                stats[q, 6 + 2 * side] += wt * off
-                # the walls' common error (a land level a little off moves them apart or together)
-                off -= bias[q] if side == 0 else -bias[q]
-                side = 0
-                # least squares of off = (1 − a)·δ[i0] + a·δ[i0 + 1]: normal equations
-                acc[i0, side, 0] += wt * (1.0 - a) * (1.0 - a)
-                acc[i0, side, 1] += wt * (1.0 - a) * a
-                acc[i0, side, 2] += wt * (1.0 - a) * off
-                acc[i0 + 1, side, 0] += wt * a * a
-                acc[i0 + 1, side, 2] += wt * a * off
+                stats[q, 9] += jj
+                stats[q, 10] += eps * eps * jj
+                # Gauss–Newton: eps ≈ jac·((1 − a)·δ[i0] + a·δ[i0 + 1])
+                acc[i0, 0, 0] += jj * (1.0 - a) * (1.0 - a)
+                acc[i0, 0, 1] += jj * (1.0 - a) * a
+                acc[i0, 0, 2] += jac * eps * (1.0 - a)
+                acc[i0 + 1, 0, 0] += jj * a * a
+                acc[i0 + 1, 0, 2] += jac * eps * a
+                # the blur: how the residual follows a wider or narrower edge
+                js = _prof(tab_s, tstep, d)
+                stats[q, 11] += js * js
+                stats[q, 12] += js * eps
+
+
+@numba.njit(cache=True, inline="always")
+def _lookup(t, step, x):
+    f = abs(x) / step
+    i = int(f)
+    if i >= t.shape[0] - 1:
+        return t[t.shape[0] - 1]
+    u = f - i
+    return t[i] * (1.0 - u) + t[i + 1] * u
+
+
+@numba.njit(cache=True, inline="always")
+def _prof(t, step, x):
+    return _lookup(t[0], step, x)
+
+
+@numba.njit(cache=True, inline="always")
+def _slope(t, step, x):
+    g = _lookup(t[1], step, x)
+    return g if x > 0 else -g
+
+
+def profile_tables(hw, sigma, step=1 / 64):
+    """Tables over |x| (px from the groove's centre) of the profile P (coverage of a one-pixel box
+    by the band, blurred by a Gaussian of ``sigma`` px), of −dP/dx·sign(x) = d(P)/d(centre)·sign,
+    and of dP/dσ."""
+    from scipy.special import ndtr
+    reach = hw + 0.5 + 5 * sigma + 2
+    x = np.arange(0, reach + step, step)
+
+    def f2(u, s):                       # second antiderivative of the Gaussian
+        if s < 1e-3:
+            return np.maximum(u, 0.0)
+        z = u / s
+        return u * ndtr(z) + s * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+    def f1(u, s):
+        return (u > 0).astype(float) if s < 1e-3 else ndtr(u / s)
+
+    def prof(s):
+        a, b = hw + 0.5, hw - 0.5
+        return f2(x + a, s) - f2(x + b, s) - f2(x - b, s) + f2(x - a, s)
+
+    a, b = hw + 0.5, hw - 0.5
+    p = prof(sigma)
+    dp = f1(x + a, sigma) - f1(x + b, sigma) - f1(x - b, sigma) + f1(x - a, sigma)   # dP/dx
+    h = 0.05
+    ds = (prof(sigma + h) - prof(max(sigma - h, 0.0))) / (sigma + h - max(sigma - h, 0.0))
+    tab = np.stack([p, -dp]).astype(np.float64)     # d(model)/d(centre) = −dP/dx; odd: stored for x > 0
+    return tab, np.stack([ds, ds]).astype(np.float64), step
 
 
 @numba.njit(cache=True)
@@ -381,6 +453,33 @@ def _smooth_blocks(x, nb, k=3):
     return ((c[k:] - c[:-k]) / k).astype(x.dtype)
 
 
+def _fit_levels(stats, bg, amp, nb):
+    """Land level (with its radial slope) and band contrast per block: least squares of the pixels'
+    grey levels v = bg0 + bg1·d + amp·ĉ(d), with ĉ the coverage the reference predicts."""
+    n, sd, sdd, sc, scc, sdc, sv, svd, svc = stats[:, :9].T
+    m = np.empty((len(n), 3, 3))
+    m[:, 0] = np.stack([n, sd, sc], 1)
+    m[:, 1] = np.stack([sd, sdd, sdc], 1)
+    m[:, 2] = np.stack([sc, sdc, scc], 1)
+    rhs = np.stack([sv, svd, svc], 1)
+    ok = (n > 12) & (sc > 2) & (n - sc > 2)
+    sol = np.zeros((len(n), 3))
+    if ok.any():
+        det = np.linalg.det(m[ok])
+        good = np.abs(det) > 1e-6 * n[ok] ** 3
+        idx = np.flatnonzero(ok)[good]
+        sol[idx] = np.linalg.solve(m[idx], rhs[idx][..., None])[..., 0]
+        ok[:] = False
+        ok[idx] = True
+    ok &= sol[:, 2] > 4.0
+    if ok.sum() <= 2:
+        return bg, amp
+    out = np.empty_like(bg)
+    out[:, 0] = _smooth_blocks(_fill(sol[:, 0], ok), nb)
+    out[:, 1] = _smooth_blocks(_fill(sol[:, 1], ok), nb)
+    return out, _smooth_blocks(_fill(sol[:, 2], ok), nb)
+
+
 class Track:
     """The result of :func:`follow`: radius (px) per sample, trusted flags, and what was seen."""
 
@@ -393,7 +492,9 @@ class Track:
 
 
 def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_samples=None, r_end=None,
-           light=True, passes=3, lam=3.0):
+           light=True, passes=4, lam=30.0, block_rays=2.0):
+    passes = int(os.environ.get('IZDAT_PASSES', passes))
+    block_rays = float(os.environ.get('IZDAT_BR', block_rays))
     """Follow the groove from ``r_start`` (px, at phase 0) inward: radius (px) at every sample.
 
     ``n_samples``: how many samples to read (record.json); otherwise the groove is followed until it
@@ -444,55 +545,48 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     trusted_ray = found
     # land and top per block, from the rays at first
     n_sec = 64
-    nb = n_sec * max(1, int(round(B / n_sec / 4)))           # blocks of about 4 rays
+    nb = n_sec * max(1, int(round(B / n_sec / block_rays)))
     nblk = turns * nb
     blk_pos = (np.arange(nblk) + 0.5) * (B / nb)           # in rays
     ok = land_s >= 0
     if ok.sum() < 2:
         return Track(np.zeros(0), np.zeros(0, bool), found, B, 0)
     idx = np.flatnonzero(ok)
-    bg = np.interp(blk_pos, idx, land_s[idx]).astype(np.float64)
+    bg = np.zeros((nblk, 2))
+    bg[:, 0] = np.interp(blk_pos, idx, land_s[idx])
     tp = np.interp(blk_pos, idx, top_s[idx]).astype(np.float64)
-    amp = np.maximum(tp - bg, 4.0)
+    amp = np.maximum(tp - bg[:, 0], 4.0)
     # the matched filter reads the band's mean and the land's beside it, both part covered; undo that
     # roughly: the band's middle is fully covered, the land's flank only a little
     r_lo_px = float(np.min(Rref[:n + 1])) - hw - 3.0
     r_hi_px = float(np.max(Rref[:n + 1])) + hw + 3.0
     sec_lo, sec_hi, boxes = sectors(cx, cy, theta0, sign, N, n_sec, max(r_lo_px, 0.0), r_hi_px)
     acc = np.zeros((turns * N + 1, 1, 3), np.float32)
-    bias = np.zeros(nblk)
-    stats = np.zeros((nblk, 9))
-    wins = [hw + 1.5] + [hw + 1.0] * (passes - 1)
-    rejects = [2.0] + [0.5] * (passes - 1)
-    reaches = [0.6] + [0.25] * (passes - 1)
-    cmin = 0.02
+    stats = np.zeros((nblk, 13))
     lam = float(os.environ.get('IZDAT_LAM', lam))
-    ramp = 1.0
-    for p, win in enumerate(wins):
+    sigma = 0.3
+    for p in range(passes):
+        tab, tab_s, tstep = profile_tables(hw, sigma)
+        win = hw + 1.0 + 2.0 * sigma + (0.5 if p == 0 else 0.0)
+        reject = 0.6 if p == 0 else 0.3
         acc[:] = 0.0
         stats[:] = 0.0
         for phase in (0, 1):
             fine_pass(img, float(cx), float(cy), float(theta0), float(sign), N, Rref, n, hw, win, bg, amp, nb,
-                      boxes, sec_lo, sec_hi, phase, max(r_lo_px, 0.0), r_hi_px, bool(light), ramp, reaches[p],
-                      rejects[p], cmin, bias, acc, stats)
+                      boxes, sec_lo, sec_hi, phase, max(r_lo_px, 0.0), r_hi_px, bool(light), tab, tab_s, tstep,
+                      reject, acc, stats)
         off = np.zeros(n + 1)
-        solve_track(acc, 0, n + 1, lam, Rref, off)
-        w_o, s_o, w_i, s_i = stats[:, 5], stats[:, 6], stats[:, 7], stats[:, 8]
-        okw = (w_o > 0.5) & (w_i > 0.5)
-        if p >= 1 and okw.sum() > 2:
-            beta = np.where(okw, 0.5 * (s_o / np.maximum(w_o, 1e-9) - s_i / np.maximum(w_i, 1e-9)), 0.0)
-            bias = _smooth_blocks(_fill(beta, okw), nb, 5)
+        # the prior's weight follows the pixels' noise: a noisy or blurred picture is read smoother
+        noise = math.sqrt(stats[:, 10].sum() / max(stats[:, 9].sum(), 1e-9))
+        lam_p = lam * min(max((noise / 0.012) ** 2, 1.0), 40.0) if p > 0 else lam
+        solve_track(acc, 0, n + 1, lam_p, Rref, off)
         Rref[:n + 1] += off
-        # land and contrast per block, fitted to the pixels on the coverage predicted
-        cnt, se, se2, sv, sve = stats[:, :5].T
-        det = cnt * se2 - se * se
-        okb = (cnt > 8) & (det > 1e-6 * np.maximum(cnt, 1) ** 2)
-        b_fit = np.where(okb, (se2 * sv - se * sve) / np.where(okb, det, 1), 0)
-        a_fit = np.where(okb, (cnt * sve - se * sv) / np.where(okb, det, 1), 0)
-        okb &= a_fit > 4.0
-        if okb.sum() > 2:
-            bg = _smooth_blocks(_fill(b_fit, okb), nb)
-            amp = _smooth_blocks(_fill(a_fit, okb), nb)
+        # land and contrast per block, fitted to the pixels on the profile predicted
+        bg, amp = _fit_levels(stats, bg, amp, nb)
+        if stats[:, 11].sum() > 0:
+            sigma = float(min(max(sigma + 0.6 * stats[:, 12].sum() / stats[:, 11].sum(), 0.05), 3.0))
+        if os.environ.get('IZDAT_DBG'):
+            print('pass', p, 'sigma', sigma, 'rms eps', math.sqrt(stats[:, 10].sum() / max(stats[:, 9].sum(), 1e-9)))
     radius = Rref[:n].astype(np.float64)
     trusted = trusted_ray[np.minimum(np.rint(np.arange(n) * (B / N)).astype(np.int64), len(found) - 1)]
     return Track(radius, trusted, found, B, turns)

@@ -37,13 +37,21 @@ def wow_percent(x: np.ndarray, sample_rate: float, freq_hz: float = 1000.0, *, s
 
 
 def align(est: np.ndarray, ref: np.ndarray, max_lag: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """``est`` and ``ref`` cut to their common part after the integer lag that best aligns them."""
+    """``est`` and ``ref`` cut to their common part after the lag that best aligns them (``est`` is
+    moved by the fraction of a sample the correlation peak's parabola gives, then by whole samples)."""
     n = min(len(est), len(ref))
     a, b = np.asarray(est[:n], np.float64), np.asarray(ref[:n], np.float64)
     c = signal.correlate(a, b, mode="full", method="fft")
     mid = n - 1
     lo, hi = max(0, mid - max_lag), min(len(c), mid + max_lag + 1)
-    lag = int(np.argmax(c[lo:hi]) + lo - mid)
+    k = int(np.argmax(c[lo:hi]) + lo)
+    lag = k - mid
+    if 0 < k < len(c) - 1:                      # the fraction of a sample, from the peak's parabola
+        den = c[k - 1] - 2 * c[k] + c[k + 1]
+        frac = 0.5 * (c[k - 1] - c[k + 1]) / den if den < 0 else 0.0
+        if abs(frac) < 0.5 and frac != 0.0:
+            f = np.fft.rfftfreq(n)
+            a = np.fft.irfft(np.fft.rfft(a) * np.exp(2j * np.pi * f * frac), n)
     if lag > 0:
         return a[lag:], b[:n - lag]
     if lag < 0:
