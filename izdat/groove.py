@@ -150,7 +150,7 @@ def _apply_analog(x, sample_rate, z, p, k):
         h *= jw - zero
     for pole in p:
         h /= jw - pole
-    return sp_fft.irfft(sp_fft.rfft(x, size) * h, size)[:n]
+    return sp_fft.irfft(sp_fft.rfft(x, size, workers=-1) * h, size, workers=-1)[:n]
 
 
 def _cancel_dc(zeros, poles):
