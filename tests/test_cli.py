@@ -10,7 +10,7 @@ from PIL import Image
 
 from izdat.cli import main
 
-from conftest import RATE
+from conftest import RATE, dicom
 
 SMALL = ["--diameter", "100", "--inner-radius", "25", "--outer-margin", "5", "--dpi", "150"]
 
@@ -103,26 +103,6 @@ def test_an_xray_that_is_not_an_image_is_refused(izdat, song, tmp_path):
     code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--xray", fake)
     assert code == 2 and "scan.png" in err
     assert not (tmp_path / "rec").exists()     # refused before any work
-
-
-def dicom(path, pixels=None):
-    """A DICOM file, with ``pixels`` (uint16, MONOCHROME2, 12 bits stored) or with none."""
-    pydicom = pytest.importorskip("pydicom")
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian
-    meta = FileMetaDataset()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.MediaStorageSOPClassUID = pydicom.uid.generate_uid()
-    meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.PatientName = "Nobody"
-    if pixels is not None:
-        ds.Rows, ds.Columns = pixels.shape
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-        ds.PixelData = pixels.astype(np.uint16).tobytes()
-    ds.save_as(path, enforce_file_format=True)
-    return path
 
 
 def test_a_dicom_with_no_pixels_is_refused(izdat, song, tmp_path):

@@ -19,6 +19,8 @@ from PIL import Image
 from izdat.studio import create_app
 from izdat.studio.jobs import JobStore, new_id, valid_id
 
+from conftest import dicom
+
 starlette_testclient = pytest.importorskip("starlette.testclient")
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,22 +135,7 @@ def test_huge_uploads_are_refused_and_leave_nothing(client, data):
 
 
 def _dicom(path, pixels=None) -> bytes:
-    pydicom = pytest.importorskip("pydicom")
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian
-    meta = FileMetaDataset()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.MediaStorageSOPClassUID = pydicom.uid.generate_uid()
-    meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.PatientName = "Nobody"
-    if pixels is not None:
-        ds.Rows, ds.Columns = pixels.shape
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-        ds.PixelData = pixels.astype(np.uint16).tobytes()
-    ds.save_as(path, enforce_file_format=True)
-    return Path(path).read_bytes()
+    return dicom(path, pixels).read_bytes()
 
 
 def test_dicom_xray_upload_is_recognised_by_content(client, data, tmp_path):
