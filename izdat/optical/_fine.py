@@ -5,15 +5,16 @@
    linking them turn by turn, ray by ray (nearest band to the prediction, never closer than a groove
    to the previous turn, coasting over a missing band) gives the groove's radius at every ray of
    every turn, ``R[k·B + b]``.
-2. **Fine** (:func:`fine_pass`): one pass over the pixels of the groove band. Every pixel is given
-   to the turn whose reference radius at its own angle is nearest, and if it lies within the window
-   around that radius its coverage ``c = (v − land)/(top − land)`` adds to the first moment of the
-   two groove samples either side of its angle (linear weights). A pixel's coverage is that of the
-   radial one-pixel box around its radius, so the centroid of the covered part of the box is known
-   exactly (the box's middle for a fully covered pixel, its covered end's middle for a wall pixel);
-   summing those makes the first moment exact for a sharp picture, with no interpolation at all.
-   The land and top levels are fitted per block of samples in the same pass (least squares of the
-   pixels' grey levels on the coverage the reference predicts), for the next pass.
+2. **Fine** (:func:`fine_pass`, :func:`solve_track`): passes over the pixels of the groove band.
+   Every pixel is given to the turn whose reference radius at its own angle is nearest. Its grey
+   level is compared with a model that is exact for izdat's renders: land + contrast × the coverage
+   of the pixel's radial one-pixel box by the band (and by its neighbours' bands), blurred by a
+   fitted Gaussian for scanned or photographed pictures. The residual against the model's slope is
+   a Gauss–Newton equation for the groove's radius at the pixel's angle, which lies between two
+   groove samples (the render interpolates linearly between them): the normal equations of all
+   pixels, plus a prior on the groove's second difference (weighted by the pixels' noise), make a
+   banded system solved for every sample at once. Land level (with its radial slope), contrast and
+   blur are refitted after every pass. No interpolation of the picture is involved.
 
 Coordinates: pixel centres at integer (x, y), x right, y down; angle φ = atan2(cy − y, x − cx);
 the groove's phase is ``u = sign·(φ − θ0)`` (mod 2π), sample ``j = u·N/2π`` within its turn.
@@ -22,7 +23,6 @@ the groove's phase is ``u = sign·(φ − θ0)`` (mod 2π), sample ``j = u·N/2�
 from __future__ import annotations
 
 import math
-import os
 
 import numba
 import numpy as np
@@ -126,6 +126,7 @@ def link(centres, strength, lands, tops, counts, r_start, n_seq, min_sep, tol, s
     moving inward, or was lost for half a turn).
     """
     B = centres.shape[0]
+    cursor = np.zeros(B, np.int64)
     r = r_start
     slope = slope0
     lost = 0
@@ -139,12 +140,18 @@ def link(centres, strength, lands, tops, counts, r_start, n_seq, min_sep, tol, s
             limit = R[s - B] - min_sep
         best = -1
         bd = tol
-        for q in range(counts[b]):
+        # bands are outermost first and the track only moves in: search near the last pick on this ray
+        q0 = max(0, cursor[b] - 3)
+        q1 = counts[b]
+        for q in range(q0, q1):
+            if centres[b, q] < pred - tol:
+                break
             d = abs(centres[b, q] - pred)
             if d < bd and centres[b, q] < limit and (strong == 0.0 or strength[b, q] > 0.3 * strong):
                 bd = d
                 best = q
         if best >= 0:
+            cursor[b] = best
             rn = centres[b, best]
             if s > 0:
                 slope = 0.98 * slope + 0.02 * (rn - r)
@@ -180,7 +187,7 @@ def _cover(d, hw):
     return 0.0 if c < 0.0 else (1.0 if c > 1.0 else c)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
 def fine_pass(img, cx, cy, theta0, sign, N, Rref, n, hw, win, bg, amp, nb, boxes, sec_lo, sec_hi, phase,
               r_min, r_max, light, tab, tab_s, tstep, reject, acc, stats):
     """One pass over the band's pixels (see the module's notes).
@@ -191,14 +198,16 @@ def fine_pass(img, cx, cy, theta0, sign, N, Rref, n, hw, win, bg, amp, nb, boxes
     ``boxes[s]`` (x0, x1, y0, y1) run in parallel, those of parity ``phase`` at once, so that no two
     threads add into the same sample.
 
-    Every pixel on a wall (coverage strictly between 0 and 1) says where that wall is: a wall's ramp
-    is ``ramp`` px wide (1 for a sharp picture: the radial one-pixel box), so coverage c puts the
-    outer wall at r − ½·ramp + c·ramp... that is, at r + (c − ½)·ramp, and the inner one at
-    r − (c − ½)·ramp. Less the half width ``hw`` that is the centre at the pixel's angle; its offset
-    from the reference is added, weighted by how far c is from 0 and 1, into the two samples either
-    side of the pixel's angle: ``So[i, 0:2]`` for the outer wall, ``Si`` for the inner. Pixels whose
-    offset is more than ``reject`` px are left out (dust, scratches). ``stats`` per block gets
-    (n, Σĉ, Σĉ², Σv, Σvĉ) with ĉ the coverage the reference predicts, for fitting land and contrast.
+    Each pixel within ``win`` px of its nearest turn's reference (at the pixel's own angle) is
+    compared with the model: land level + contrast × profile, the profile being the coverage of the
+    pixel's radial one-pixel box by this groove's band and its neighbours', blurred by a Gaussian
+    (``tab``: profile and its slope over |x|, ``tstep`` px apart). The residual and the slope make a
+    Gauss–Newton equation for the groove's correction at the pixel's angle, which lies between two
+    samples (linear weights): its normal equations go into ``acc`` (diagonal, upper diagonal, right
+    side per sample). Pixels whose residual exceeds ``reject`` (in units of the contrast) are left
+    out: dust, scratches. ``stats`` per block: sums for fitting land (with its radial slope) and
+    contrast (columns 0–8), the slope's and the residual's energy (9, 10), and the residual against
+    the profile's change with the blur (11, 12, ``tab_s``).
     """
     turns = Rref.shape[0] // N
     h, w = img.shape
@@ -214,10 +223,47 @@ def fine_pass(img, cx, cy, theta0, sign, N, Rref, n, hw, win, bg, amp, nb, boxes
         y0 = max(0, boxes[sec, 2])
         y1 = min(h - 1, boxes[sec, 3])
         guess = 0
+        pa = theta0 + sign * TWO_PI * jlo / N
+        pb = theta0 + sign * TWO_PI * jhi / N
+        if pa > pb:
+            pa, pb = pb, pa
+        ca, sa = math.cos(pa), math.sin(pa)
+        cb, sb = math.cos(pb), math.sin(pb)
         for y in range(y0, y1 + 1):
             dy = cy - y
-            for x in range(x0, x1 + 1):
+            # the row's stretch inside the wedge pa ≤ φ ≤ pb (less than half a turn wide):
+            # ca·dy − sa·dx ≥ 0 and sb·dx − cb·dy ≥ 0, a pixel of margin either side
+            lo_x = -1e18
+            hi_x = 1e18
+            if sa > 1e-12:
+                hi_x = min(hi_x, ca * dy / sa)
+            elif sa < -1e-12:
+                lo_x = max(lo_x, ca * dy / sa)
+            elif ca * dy < 0:
+                continue
+            if sb > 1e-12:
+                lo_x = max(lo_x, cb * dy / sb)
+            elif sb < -1e-12:
+                hi_x = min(hi_x, cb * dy / sb)
+            elif -cb * dy < 0:
+                continue
+            xa = max(x0, int(math.floor(cx + lo_x)) - 1) if lo_x > -1e17 else x0
+            xb = min(x1, int(math.ceil(cx + hi_x)) + 1) if hi_x < 1e17 else x1
+            if xa > xb:
+                continue
+            # and inside the annulus
+            ro = r_max * r_max - dy * dy
+            if ro < 0:
+                continue
+            half_o = math.sqrt(ro)
+            xa = max(xa, int(math.floor(cx - half_o)) - 1)
+            xb = min(xb, int(math.ceil(cx + half_o)) + 1)
+            ri = r_min * r_min - dy * dy
+            half_i = math.sqrt(ri) if ri > 0 else -1.0
+            for x in range(xa, xb + 1):
                 dx = x - cx
+                if half_i > 0 and abs(dx) < half_i - 1.0:
+                    continue
                 r2 = dx * dx + dy * dy
                 if r2 < r_min * r_min or r2 > r_max * r_max:
                     continue
@@ -310,7 +356,7 @@ def fine_pass(img, cx, cy, theta0, sign, N, Rref, n, hw, win, bg, amp, nb, boxes
                 stats[q, 12] += js * eps
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", fastmath=True, error_model="numpy")
 def _lookup(t, step, x):
     f = abs(x) / step
     i = int(f)
@@ -320,12 +366,12 @@ def _lookup(t, step, x):
     return t[i] * (1.0 - u) + t[i + 1] * u
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", fastmath=True, error_model="numpy")
 def _prof(t, step, x):
     return _lookup(t[0], step, x)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", fastmath=True, error_model="numpy")
 def _slope(t, step, x):
     g = _lookup(t[1], step, x)
     return g if x > 0 else -g
@@ -492,21 +538,21 @@ class Track:
 
 
 def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_samples=None, r_end=None,
-           light=True, passes=4, lam=30.0, block_rays=2.0):
-    passes = int(os.environ.get('IZDAT_PASSES', passes))
-    block_rays = float(os.environ.get('IZDAT_BR', block_rays))
+           light=True, passes=3, lam=30.0, block_rays=2.0):
     """Follow the groove from ``r_start`` (px, at phase 0) inward: radius (px) at every sample.
 
     ``n_samples``: how many samples to read (record.json); otherwise the groove is followed until it
     locks (stops moving inward) or is lost for half a turn. ``r_end``: a radius (px) the groove does
-    not go inside (default: 2 mm from the centre).
+    not go inside. ``passes`` over the band's pixels; ``lam``: weight of the smoothness prior on a
+    clean picture (scaled up with the pixels' noise); ``block_rays``: rays per block of fitted land
+    level and contrast.
     """
     px_min = 1.0
     w = float(width_px)
     hw = 0.5 * w
     land = max(float(land_px), 0.5)
     B = int(min(max(2 * math.pi * r_start / 2.5, 512), 65536))
-    step = float(min(max(w / 20, 0.2), 0.6))
+    step = float(min(max(w / 12, 0.25), 1.0))
     r_hi = r_start + max(w, 4.0)
     r_lo = max(4.0, (r_end if r_end is not None else 0.0) - w - 4.0)
     n_prof = int((r_hi - r_lo) / step) + 1
@@ -556,14 +602,11 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     bg[:, 0] = np.interp(blk_pos, idx, land_s[idx])
     tp = np.interp(blk_pos, idx, top_s[idx]).astype(np.float64)
     amp = np.maximum(tp - bg[:, 0], 4.0)
-    # the matched filter reads the band's mean and the land's beside it, both part covered; undo that
-    # roughly: the band's middle is fully covered, the land's flank only a little
     r_lo_px = float(np.min(Rref[:n + 1])) - hw - 3.0
     r_hi_px = float(np.max(Rref[:n + 1])) + hw + 3.0
     sec_lo, sec_hi, boxes = sectors(cx, cy, theta0, sign, N, n_sec, max(r_lo_px, 0.0), r_hi_px)
     acc = np.zeros((turns * N + 1, 1, 3), np.float32)
-    stats = np.zeros((nblk, 13))
-    lam = float(os.environ.get('IZDAT_LAM', lam))
+    stats = np.zeros((nblk, 13), np.float32)
     sigma = 0.3
     for p in range(passes):
         tab, tab_s, tstep = profile_tables(hw, sigma)
@@ -580,13 +623,12 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
         noise = math.sqrt(stats[:, 10].sum() / max(stats[:, 9].sum(), 1e-9))
         lam_p = lam * min(max((noise / 0.012) ** 2, 1.0), 40.0) if p > 0 else lam
         solve_track(acc, 0, n + 1, lam_p, Rref, off)
+
         Rref[:n + 1] += off
         # land and contrast per block, fitted to the pixels on the profile predicted
         bg, amp = _fit_levels(stats, bg, amp, nb)
         if stats[:, 11].sum() > 0:
             sigma = float(min(max(sigma + 0.6 * stats[:, 12].sum() / stats[:, 11].sum(), 0.05), 3.0))
-        if os.environ.get('IZDAT_DBG'):
-            print('pass', p, 'sigma', sigma, 'rms eps', math.sqrt(stats[:, 10].sum() / max(stats[:, 9].sum(), 1e-9)))
     radius = Rref[:n].astype(np.float64)
     trusted = trusted_ray[np.minimum(np.rint(np.arange(n) * (B / N)).astype(np.int64), len(found) - 1)]
     return Track(radius, trusted, found, B, turns)
