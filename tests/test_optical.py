@@ -25,23 +25,58 @@ def _tone(seconds=2.0, hz=1000.0):
 
 @pytest.fixture(scope="module")
 def tone_record(tmp_path_factory):
-    """A 2 s 1 kHz tone at −6 dB on a 100 mm record, rendered at 1200 DPI with its record.json."""
-    record = Lathe(diameter_mm=100, inner_radius_mm=25, level_db=-6).cut(_tone())
+    """A 2 s 1 kHz tone at −6 dB on a 120 mm record, rendered at 1200 DPI with its record.json."""
+    record = Lathe(diameter_mm=120, inner_radius_mm=30, level_db=-6).cut(_tone())
     out = tmp_path_factory.mktemp("tone")
     write_record(record, out, formats=("png", "json"), dpi=1200, seed=1)
     return record, out
 
 
 def test_reading_a_clean_render_with_its_json_gives_the_tone_back(tone_record):
-    """Clean 1200 DPI render, record.json beside it: the tone comes back, as long as the cut."""
+    """Clean 1200 DPI render, record.json beside it: the tone comes back at the issue's 36 dB, as
+    long as the cut."""
     record, out = tone_record
     audio, groove = play_picture(out / "record.png")
     ref = record.playback()
     assert len(audio) == len(ref)                       # the cut's duration, to the sample
     assert groove.confidence > 0.99
-    # Measured 22–27 dB; the issue asks for 36 dB (see docs/optical.md: not reached yet).
+    assert tone_snr_db(audio.samples, FS) >= 36         # measured 37.4 dB
+    assert si_snr_db(audio.samples, ref.samples, FS) >= 30
+
+
+def test_music_comes_back_from_a_clean_render(tmp_path):
+    """A music excerpt (the bundled boogie) round trip at 1200 DPI. The issue asks 30 dB SI-SNR in
+    60 Hz–5 kHz; measured 16–17 dB (docs/optical.md says what limits it), so this guards the floor."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+    from make_song import song
+    music = Audio(song()[: 3 * FS].astype(np.float32), FS)
+    record = Lathe(diameter_mm=120, inner_radius_mm=30, level_db=-6).cut(music)
+    write_record(record, tmp_path, formats=("png", "json"), dpi=1200, seed=1)
+    audio, groove = play_picture(tmp_path / "record.png")
+    ref = record.playback()
+    assert len(audio) == len(ref)
+    assert si_snr_db(audio.samples, ref.samples, FS) > 13
+
+
+def test_a_degraded_picture_loses_no_turn(tone_record):
+    """The render aged as a photo would be (rotation, 10 mm off centre, light, dust, scratches,
+    1 px blur, noise, JPEG 85), read without the json's centre: the whole groove, every turn, the
+    cut's duration. The issue asks 30 dB for the tone; measured 22–24 dB, so this guards the floor."""
+    from izdat.age import Ageing, age
+    record, out = tone_record
+    meta = read_meta(out / "record.json")
+    scan = load_picture(out / "record.png")
+    aged = age(scan.pixels, dpi=1200, seed=2, ageing=Ageing(rotate_deg=17.0, shift_mm=10.0, light=0.25, dust=40,
+                                                            scratches=3, blur_px=1.0, noise=2.0, jpeg_quality=85))
+    groove = OpticalReader().read(scan_of(aged, 1200), dataclasses.replace(meta, centre_px=None))
+    audio = groove.playback(eq=meta.eq, gain_m=meta.gain_m)
+    n_read = min(meta.locked_start, meta.program_end + meta.samples_per_rev)
+    assert len(groove.radius_m) == n_read                 # no turn lost or gained
+    assert len(audio) == len(record.playback())
+    assert groove.confidence > 0.95
     assert tone_snr_db(audio.samples, FS) > 18
-    assert si_snr_db(audio.samples, ref.samples, FS) > 18
 
 
 def test_the_spiral_is_found_without_the_json_centre(tone_record):
@@ -55,7 +90,7 @@ def test_the_spiral_is_found_without_the_json_centre(tone_record):
     assert abs((groove.start_angle_deg - meta.start_angle_deg + 180) % 360 - 180) < 1.0
     assert groove.direction == "counterclockwise"
     audio = groove.playback(eq=meta.eq, gain_m=meta.gain_m)
-    assert tone_snr_db(audio.samples, FS) > 15
+    assert tone_snr_db(audio.samples, FS) > 30
 
 
 def test_a_picture_without_a_groove_is_refused_in_one_sentence():
@@ -90,3 +125,12 @@ def test_16_bit_and_colour_pictures_load_as_8_bit_grey(tmp_path):
     assert np.array_equal(load_picture(tmp_path / "g16.png").pixels, grey)
     rgb = load_picture(tmp_path / "rgb.png")
     assert rgb.dpi == 600 and np.abs(rgb.pixels.astype(int) - grey).max() <= 1
+
+
+def test_a_2400_dpi_render_gives_the_tone_back_at_42_db(tmp_path):
+    """2400 DPI (a 100 mm disc to keep the picture small): the issue's 42 dB for the tone."""
+    record = Lathe(diameter_mm=100, inner_radius_mm=25, level_db=-6).cut(_tone(1.5))
+    write_record(record, tmp_path, formats=("png", "json"), dpi=2400, seed=1)
+    audio, groove = play_picture(tmp_path / "record.png")
+    assert len(audio) == len(record.playback())
+    assert tone_snr_db(audio.samples, FS) >= 42
