@@ -499,9 +499,34 @@ def _smooth_blocks(x, nb, k=3):
     return ((c[k:] - c[:-k]) / k).astype(x.dtype)
 
 
-def _fit_levels(stats, bg, amp, nb):
+def _solve_windows(acc, n, lam, ref, out, window=1 << 20, overlap=1 << 13):
+    """:func:`solve_track` over overlapping windows of samples (bounded memory; the prior couples
+    samples only over a few dozen where pixels see the groove, so the windows' seams do not show)."""
+    tmp = np.empty(min(n, window + 2 * overlap))
+    for start in range(0, n, window):
+        a, b = max(0, start - overlap), min(n, start + window + overlap)
+        solve_track(acc[a:b], 0, b - a, lam, ref[a:b], tmp)
+        stop = min(n, start + window)
+        out[start:stop] = tmp[start - a:stop - a]
+
+
+def _fit_levels(stats, bg, amp, nb, chunk=1 << 16):
     """Land level (with its radial slope) and band contrast per block: least squares of the pixels'
-    grey levels v = bg0 + bg1·d + amp·ĉ(d), with ĉ the coverage the reference predicts."""
+    grey levels v = bg0 + bg1·d + amp·ĉ(d), with ĉ the profile the reference predicts."""
+    sol = np.zeros((len(stats), 3))
+    ok = np.zeros(len(stats), bool)
+    for a in range(0, len(stats), chunk):
+        sol[a:a + chunk], ok[a:a + chunk] = _fit_chunk(stats[a:a + chunk].astype(np.float64))
+    ok &= sol[:, 2] > 4.0
+    if ok.sum() <= 2:
+        return bg, amp
+    out = np.empty_like(bg)
+    out[:, 0] = _smooth_blocks(_fill(sol[:, 0], ok), nb)
+    out[:, 1] = _smooth_blocks(_fill(sol[:, 1], ok), nb)
+    return out, _smooth_blocks(_fill(sol[:, 2], ok), nb)
+
+
+def _fit_chunk(stats):
     n, sd, sdd, sc, scc, sdc, sv, svd, svc = stats[:, :9].T
     m = np.empty((len(n), 3, 3))
     m[:, 0] = np.stack([n, sd, sc], 1)
@@ -517,13 +542,7 @@ def _fit_levels(stats, bg, amp, nb):
         sol[idx] = np.linalg.solve(m[idx], rhs[idx][..., None])[..., 0]
         ok[:] = False
         ok[idx] = True
-    ok &= sol[:, 2] > 4.0
-    if ok.sum() <= 2:
-        return bg, amp
-    out = np.empty_like(bg)
-    out[:, 0] = _smooth_blocks(_fill(sol[:, 0], ok), nb)
-    out[:, 1] = _smooth_blocks(_fill(sol[:, 1], ok), nb)
-    return out, _smooth_blocks(_fill(sol[:, 2], ok), nb)
+    return sol, ok
 
 
 class Track:
@@ -578,6 +597,7 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     top_s = np.zeros(n_seq, np.float32)
     got = link(centres, strength, lands, tops, counts, float(r_start), n_seq, 0.7 * (w + land) if land < w else 0.7 * w,
                0.45 * (w + land), 0.0, n_samples is None, 0.25 * w, R, found, land_s, top_s)
+    del centres, strength, lands, tops
     R, found, land_s, top_s = R[:got], found[:got], land_s[:got], top_s[:got]
     if got < B // 2:
         return Track(np.zeros(0), np.zeros(0, bool), found, B, 0)
@@ -585,9 +605,11 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     n = min(n, int((got - 1) * N // B)) if n_samples is None else n
     turns = -(-(n + 1) // N)
     # reference radius at every sample, from the rays (linear between them)
-    samp = np.arange(n + 1) * (B / N)
     Rref = np.full(turns * N + 1, -1e6, np.float32)
-    Rref[:n + 1] = np.interp(samp, np.arange(got), R)
+    rays = np.arange(got)
+    for a in range(0, n + 1, 1 << 20):
+        b = min(n + 1, a + (1 << 20))
+        Rref[a:b] = np.interp(np.arange(a, b) * (B / N), rays, R)
     trusted_ray = found
     # land and top per block, from the rays at first
     n_sec = 64
@@ -618,11 +640,11 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
             fine_pass(img, float(cx), float(cy), float(theta0), float(sign), N, Rref, n, hw, win, bg, amp, nb,
                       boxes, sec_lo, sec_hi, phase, max(r_lo_px, 0.0), r_hi_px, bool(light), tab, tab_s, tstep,
                       reject, acc, stats)
-        off = np.zeros(n + 1)
+        off = np.zeros(n + 1, np.float32)
         # the prior's weight follows the pixels' noise: a noisy or blurred picture is read smoother
         noise = math.sqrt(stats[:, 10].sum() / max(stats[:, 9].sum(), 1e-9))
         lam_p = lam * min(max((noise / 0.012) ** 2, 1.0), 40.0) if p > 0 else lam
-        solve_track(acc, 0, n + 1, lam_p, Rref, off)
+        _solve_windows(acc, n + 1, lam_p, Rref, off)
 
         Rref[:n + 1] += off
         # land and contrast per block, fitted to the pixels on the profile predicted

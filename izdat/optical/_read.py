@@ -180,8 +180,17 @@ class Groove:
         fs = self.sample_rate
         a, b = self.program_start, self.program_end
         x = self._pixel_limited(self._detrended(a, b), self.radius_m[a:b])
-        # the playback curve applied exactly (in the frequency domain), as Record.playback does
-        audio = eq.to_audio(x, fs)
+        # the playback curve applied exactly (in the frequency domain), as Record.playback does; a long
+        # side in blocks with margins longer than the curve's memory, so the FFT stays small
+        block, margin = int(30 * fs), int(2 * fs)
+        if len(x) <= block + 2 * margin:
+            audio = eq.to_audio(x, fs)
+        else:
+            audio = np.empty(len(x))
+            for a0 in range(0, len(x), block):
+                lo, hi = max(0, a0 - margin), min(len(x), a0 + block + margin)
+                b0 = min(len(x), a0 + block)
+                audio[a0:b0] = eq.to_audio(x[lo:hi], fs)[a0 - lo:b0 - lo]
         if gain_m:
             audio = audio / gain_m
         else:
