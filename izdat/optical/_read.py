@@ -251,17 +251,27 @@ class OpticalReader:
         n = None
         if meta is not None and meta.locked_start is not None and meta.program_end is not None:
             n = min(meta.locked_start, meta.program_end + n_rev)
-        track = _fine.follow(img, guess.centre_px[0], guess.centre_px[1], guess.start_angle, float(guess.direction),
-                             n_rev, guess.start_radius_px, width_px, land_px, n_samples=n,
-                             r_end=max(2e-3 * px_per_m, guess.inner_radius_px - 2 * guess.pitch_px),
+        centre = tuple(guess.centre_px)
+        r_end = max(2e-3 * px_per_m, guess.inner_radius_px - 2 * guess.pitch_px)
+        track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
+                             guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
                              light=self.light_groove)
+        # the groove itself pins the centre better than the spiral finder: seen from a centre e off,
+        # every turn's radius carries −e·u(θ); a tenth of a pixel already costs the audio (timing)
+        shift = _centre_error(track.radius, n_rev, guess.start_angle, guess.direction)
+        if shift is not None and math.hypot(*shift) > 0.02:
+            centre = (centre[0] + shift[0], centre[1] + shift[1])
+            n = len(track.radius) if n is None else n
+            track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
+                                 guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
+                                 light=self.light_groove)
         radius, trusted = track.radius, track.trusted
         if len(radius) < n_rev // 2 or trusted.mean() < 0.5:
             raise PictureError("the picture holds no readable groove: the spiral could not be followed")
         start, end = 0, len(radius)
         if meta is not None and meta.program_start is not None:
             start, end = meta.program_start, min(meta.program_end, len(radius))
-        return Groove(radius / px_per_m, n_rev, rpm, start, end, trusted, tuple(guess.centre_px),
+        return Groove(radius / px_per_m, n_rev, rpm, start, end, trusted, centre,
                       math.degrees(guess.start_angle) % 360,
                       "counterclockwise" if guess.direction > 0 else "clockwise", float(dpi), width_px / px_per_m,
                       notes={"pitch_px": guess.pitch_px, "turns_read": track.turns,
@@ -284,6 +294,21 @@ class OpticalReader:
                       float(dpi), width_px / px_per_m,
                       notes={"turns_read": track.turns,
                              "rays_found": float(track.rays_found.mean()) if track.rays_found.size else 0.0})
+
+
+def _centre_error(radius, n_rev, start_angle, direction):
+    """(dx, dy) in picture pixels (y down) to add to the centre a groove was read about, from the
+    first harmonic of every whole turn's radius (each turn's own level and slope taken out); the
+    median over turns. None if fewer than two turns were read."""
+    turns = len(radius) // n_rev
+    if turns < 2:
+        return None
+    th = start_angle + direction * 2 * math.pi * np.arange(n_rev) / n_rev
+    t = np.linspace(-1, 1, n_rev)
+    basis = np.stack([np.ones(n_rev), t, np.cos(th), np.sin(th)], 1)
+    coef = np.linalg.lstsq(basis, radius[: turns * n_rev].reshape(turns, n_rev).T, rcond=None)[0]
+    a, b = float(np.median(coef[2])), float(np.median(coef[3]))
+    return a, -b          # r ≈ R − e·u: the true centre is the guess + (a, b) (x right, y up)
 
 
 def play_picture(path: str | Path, *, meta: str | Path | None = None, rpm: float = 78.0, dpi: float | None = None,
