@@ -548,12 +548,13 @@ def _fit_chunk(stats):
 class Track:
     """The result of :func:`follow`: radius (px) per sample, trusted flags, and what was seen."""
 
-    def __init__(self, radius, trusted, rays_found, n_rays, turns):
+    def __init__(self, radius, trusted, rays_found, n_rays, turns, state=None):
         self.radius = radius
         self.trusted = trusted
         self.rays_found = rays_found
         self.n_rays = n_rays
         self.turns = turns
+        self.state = state        # the fit's last reference, land, contrast and blur
 
 
 def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_samples=None, r_end=None,
@@ -610,7 +611,6 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     for a in range(0, n + 1, 1 << 20):
         b = min(n + 1, a + (1 << 20))
         Rref[a:b] = np.interp(np.arange(a, b) * (B / N), rays, R)
-    trusted_ray = found
     # land and top per block, from the rays at first
     n_sec = 64
     nb = n_sec * max(1, int(round(B / n_sec / block_rays)))
@@ -624,16 +624,35 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     bg[:, 0] = np.interp(blk_pos, idx, land_s[idx])
     tp = np.interp(blk_pos, idx, top_s[idx]).astype(np.float64)
     amp = np.maximum(tp - bg[:, 0], 4.0)
+    state = dict(Rref=Rref, n=n, turns=turns, nb=nb, bg=bg, amp=amp, sigma=0.3, found=found, B=B)
+    _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, state, first=True)
+    return _track_of(state)
+
+
+
+
+def _track_of(st):
+    n, B, found = st["n"], st["B"], st["found"]
+    radius = st["Rref"][:n].astype(np.float64)
+    N = (st["Rref"].shape[0] - 1) // st["turns"]
+    trusted = found[np.minimum(np.rint(np.arange(n) * (B / N)).astype(np.int64), len(found) - 1)]
+    return Track(radius, trusted, found, B, st["turns"], st)
+
+
+def _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, st, first):
+    """The fine fit's passes over the pixels (see :func:`fine_pass`); updates the state ``st``."""
+    Rref, n, turns, nb, bg, amp, sigma = st["Rref"], st["n"], st["turns"], st["nb"], st["bg"], st["amp"], st["sigma"]
+    nblk = turns * nb
+    n_sec = 64
     r_lo_px = float(np.min(Rref[:n + 1])) - hw - 3.0
     r_hi_px = float(np.max(Rref[:n + 1])) + hw + 3.0
     sec_lo, sec_hi, boxes = sectors(cx, cy, theta0, sign, N, n_sec, max(r_lo_px, 0.0), r_hi_px)
     acc = np.zeros((turns * N + 1, 1, 3), np.float32)
     stats = np.zeros((nblk, 13), np.float32)
-    sigma = 0.3
     for p in range(passes):
         tab, tab_s, tstep = profile_tables(hw, sigma)
-        win = hw + 1.0 + 2.0 * sigma + (0.5 if p == 0 else 0.0)
-        reject = 0.6 if p == 0 else 0.3
+        win = hw + 1.0 + 2.0 * sigma + (0.5 if p == 0 and first else 0.0)
+        reject = 0.6 if p == 0 and first else 0.3
         acc[:] = 0.0
         stats[:] = 0.0
         for phase in (0, 1):
@@ -643,7 +662,7 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
         off = np.zeros(n + 1, np.float32)
         # the prior's weight follows the pixels' noise: a noisy or blurred picture is read smoother
         noise = math.sqrt(stats[:, 10].sum() / max(stats[:, 9].sum(), 1e-9))
-        lam_p = lam * min(max((noise / 0.012) ** 2, 1.0), 40.0) if p > 0 else lam
+        lam_p = lam * min(max((noise / 0.012) ** 2, 1.0), 40.0) if (p > 0 or not first) else lam
         _solve_windows(acc, n + 1, lam_p, Rref, off)
 
         Rref[:n + 1] += off
@@ -651,6 +670,4 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
         bg, amp = _fit_levels(stats, bg, amp, nb)
         if stats[:, 11].sum() > 0:
             sigma = float(min(max(sigma + 0.6 * stats[:, 12].sum() / stats[:, 11].sum(), 0.05), 3.0))
-    radius = Rref[:n].astype(np.float64)
-    trusted = trusted_ray[np.minimum(np.rint(np.arange(n) * (B / N)).astype(np.int64), len(found) - 1)]
-    return Track(radius, trusted, found, B, turns)
+    st.update(bg=bg, amp=amp, sigma=sigma)
