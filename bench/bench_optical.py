@@ -64,10 +64,14 @@ def round_trip(audio, dpi, folder, *, degrade=False, diameter=120.0, inner=30.0)
 
 
 READ = """
-import json, resource, sys, time
+import json, sys, time
+def hwm():   # this process's peak resident memory (MiB); unlike ru_maxrss it does not inherit the parent's
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 t0 = time.perf_counter(); c0 = time.process_time()
 from izdat.optical import OpticalReader, load_picture, read_meta
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+base = hwm()
 t1 = time.perf_counter(); c1 = time.process_time()
 scan = load_picture(sys.argv[1] + "/record.png")
 t2 = time.perf_counter()
@@ -77,7 +81,7 @@ groove.playback(eq=meta.eq, gain_m=meta.gain_m)
 t3 = time.perf_counter()
 print(json.dumps({"load_s": t2 - t1, "read_s": t3 - t2, "total_s": t3 - t1, "cpu_s": time.process_time() - c1,
                   "programme_s": groove.duration_s, "shape": list(scan.pixels.shape), "grey_mib": scan.pixels.nbytes / 2**20,
-                  "import_mib": base, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "import_mib": base, "peak_mib": hwm()}))
 """
 
 

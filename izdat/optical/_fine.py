@@ -510,13 +510,13 @@ def _solve_windows(acc, n, lam, ref, out, window=1 << 20, overlap=1 << 13):
         out[start:stop] = tmp[start - a:stop - a]
 
 
-def _fit_levels(stats, bg, amp, nb, chunk=1 << 16):
+def _fit_levels(stats, bg, amp, nb, chunk=1 << 20):
     """Land level (with its radial slope) and band contrast per block: least squares of the pixels'
     grey levels v = bg0 + bg1·d + amp·ĉ(d), with ĉ the profile the reference predicts."""
     sol = np.zeros((len(stats), 3))
     ok = np.zeros(len(stats), bool)
     for a in range(0, len(stats), chunk):
-        sol[a:a + chunk], ok[a:a + chunk] = _fit_chunk(stats[a:a + chunk].astype(np.float64))
+        sol[a:a + chunk], ok[a:a + chunk] = _fit_chunk(stats[a:a + chunk])
     ok &= sol[:, 2] > 4.0
     if ok.sum() <= 2:
         return bg, amp
@@ -526,22 +526,33 @@ def _fit_levels(stats, bg, amp, nb, chunk=1 << 16):
     return out, _smooth_blocks(_fill(sol[:, 2], ok), nb)
 
 
+@numba.njit(cache=True)
 def _fit_chunk(stats):
-    n, sd, sdd, sc, scc, sdc, sv, svd, svc = stats[:, :9].T
-    m = np.empty((len(n), 3, 3))
-    m[:, 0] = np.stack([n, sd, sc], 1)
-    m[:, 1] = np.stack([sd, sdd, sdc], 1)
-    m[:, 2] = np.stack([sc, sdc, scc], 1)
-    rhs = np.stack([sv, svd, svc], 1)
-    ok = (n > 12) & (sc > 2) & (n - sc > 2)
-    sol = np.zeros((len(n), 3))
-    if ok.any():
-        det = np.linalg.det(m[ok])
-        good = np.abs(det) > 1e-6 * n[ok] ** 3
-        idx = np.flatnonzero(ok)[good]
-        sol[idx] = np.linalg.solve(m[idx], rhs[idx][..., None])[..., 0]
-        ok[:] = False
-        ok[idx] = True
+    """Per block, the least squares (bg0, bg1, amp) from the sums in ``stats`` (Cramer's rule) and
+    whether the block had enough pixels on both land and band to pose it."""
+    nb = stats.shape[0]
+    sol = np.zeros((nb, 3))
+    ok = np.zeros(nb, np.bool_)
+    for q in range(nb):
+        n = float(stats[q, 0])
+        sd, sdd, sc, scc, sdc = float(stats[q, 1]), float(stats[q, 2]), float(stats[q, 3]), float(stats[q, 4]), float(stats[q, 5])
+        sv, svd, svc = float(stats[q, 6]), float(stats[q, 7]), float(stats[q, 8])
+        if not (n > 12 and sc > 2 and n - sc > 2):
+            continue
+        # [[n, sd, sc], [sd, sdd, sdc], [sc, sdc, scc]] · x = [sv, svd, svc]
+        c00 = sdd * scc - sdc * sdc
+        c01 = sdc * sc - sd * scc
+        c02 = sd * sdc - sdd * sc
+        det = n * c00 + sd * c01 + sc * c02
+        if abs(det) <= 1e-6 * n * n * n:
+            continue
+        c11 = n * scc - sc * sc
+        c12 = sd * sc - n * sdc
+        c22 = n * sdd - sd * sd
+        sol[q, 0] = (c00 * sv + c01 * svd + c02 * svc) / det
+        sol[q, 1] = (c01 * sv + c11 * svd + c12 * svc) / det
+        sol[q, 2] = (c02 * sv + c12 * svd + c22 * svc) / det
+        ok[q] = True
     return sol, ok
 
 
