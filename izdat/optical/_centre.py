@@ -20,7 +20,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 from izdat.errors import PictureError
-from izdat.optical import _track
+from izdat.optical import _profiles
 
 __all__ = ["SpiralGuess", "find_spiral"]
 
@@ -48,7 +48,7 @@ def find_spiral(img: np.ndarray, px_per_m: float, *, light: bool = True) -> Spir
         angles = np.arange(n_ang) * 2 * math.pi / n_ang
         step = 0.5
         n = int((r1 - r0) / step)
-        prof = _track.polar_profiles(img, cx, cy, angles, r0, step, n, light).astype(np.float64)
+        prof = _profiles.polar_profiles(img, cx, cy, angles, r0, step, n, light).astype(np.float64)
         prof = _highpass(prof, max(3, int(0.6e-3 * px_per_m / step)))
         shifts, quality = _neighbour_shifts(prof, max_shift=int(0.45 * 0.6e-3 * px_per_m / step) + 2)
         shifts *= step
@@ -151,7 +151,7 @@ def _start(img, cx, cy, direction, r0, r1, width, light, max_gap):
     angles = direction * np.arange(n_ang) * 2 * math.pi / n_ang
     step = 0.5
     n = int((r1 - r0) / step)
-    prof = _track.polar_profiles(img, cx, cy, angles, r0, step, n, light).astype(np.float64)
+    prof = _profiles.polar_profiles(img, cx, cy, angles, r0, step, n, light).astype(np.float64)
     hp = _highpass(prof, max(3, int(1.2 * width / step)))
     outer = np.full(n_ang, np.nan)
     inner = np.full(n_ang, np.nan)

@@ -27,21 +27,9 @@ import math
 import numba
 import numpy as np
 
+from izdat.optical._profiles import bilinear
+
 TWO_PI = 2 * math.pi
-
-
-@numba.njit(cache=True, inline="always")
-def _bilinear(img, x, y):
-    h, w = img.shape
-    if x < 0.0 or y < 0.0 or x >= w - 1 or y >= h - 1:
-        return -1.0
-    ix = int(x)
-    iy = int(y)
-    ax = x - ix
-    ay = y - iy
-    top = img[iy, ix] * (1.0 - ax) + img[iy, ix + 1] * ax
-    bot = img[iy + 1, ix] * (1.0 - ax) + img[iy + 1, ix + 1] * ax
-    return top * (1.0 - ay) + bot * ay
 
 
 @numba.njit(cache=True, parallel=True)
@@ -65,7 +53,7 @@ def ray_bands(img, cx, cy, theta0, sign, n_rays, r_hi, r_lo, step, width_px, fla
         cum = np.zeros(n + 1)
         for k in range(n):
             r = r_hi - k * step
-            v = _bilinear(img, cx + r * c, cy - r * s)
+            v = bilinear(img, cx + r * c, cy - r * s)
             if v < 0.0:
                 v = 0.0
             elif not light:
