@@ -468,14 +468,29 @@ def sectors(cx, cy, theta0, sign, N, n_sec, r_min, r_max):
     return lo.astype(np.int64), hi.astype(np.int64), boxes
 
 
+@numba.njit(cache=True)
 def _fill(values, ok):
-    """``values`` with the entries where ``ok`` is False interpolated from their neighbours."""
-    idx = np.flatnonzero(ok)
-    if idx.size == 0:
-        return np.zeros_like(values)
-    if idx.size == values.size:
-        return values
-    return np.interp(np.arange(values.size), idx, values[idx]).astype(values.dtype)
+    """``values`` with the entries where ``ok`` is False interpolated from their neighbours (held
+    flat beyond the first and last good entry, as np.interp does)."""
+    n = values.size
+    out = np.zeros_like(values)
+    last = -1
+    for i in range(n):
+        if not ok[i]:
+            continue
+        if last < 0:
+            for k in range(i):
+                out[k] = values[i]
+        else:
+            for k in range(last + 1, i):
+                t = (k - last) / (i - last)
+                out[k] = values[last] * (1.0 - t) + values[i] * t
+        out[i] = values[i]
+        last = i
+    if last >= 0:
+        for k in range(last + 1, n):
+            out[k] = values[last]
+    return out
 
 
 def _smooth_blocks(x, nb, k=3):
