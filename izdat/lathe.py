@@ -18,13 +18,15 @@ import numpy as np
 from scipy import ndimage, signal
 
 from izdat.audio import Audio
-from izdat.errors import GrooveError
+from izdat.errors import AudioError, GrooveError
 from izdat.groove import Equalisation, equalisation, um_to_lpi
 
 __all__ = ["Lathe", "Record", "LimiterReport", "cut", "capacity_s"]
 
 #: Cutting sample rate (Hz) the groove is sampled at, before rounding to whole samples per turn.
 CUT_RATE_HZ = 44_100.0
+#: Shortest audio worth a groove (s).
+MIN_SONG_S = 0.01
 #: Block length (samples) of the limiter's and the pitch computer's envelopes (~1.5 ms).
 BLOCK = 64
 #: Lead-in: 1.5 turns at 1.5 mm a turn from the outer edge (records use a fast, unmodulated spiral).
@@ -318,6 +320,9 @@ class Lathe:
         and :class:`~izdat.errors.AudioError` for empty, silent or non-finite audio.
         """
         audio = audio.checked()
+        if audio.duration_s < MIN_SONG_S:
+            raise AudioError(f"the audio lasts {audio.duration_s * 1e3:.2f} ms: too short to cut "
+                             f"(at least {MIN_SONG_S * 1e3:.0f} ms)")
         source = {"sample_rate_hz": audio.sample_rate, "channels": audio.channels,
                   "duration_s": audio.duration_s, "sha256": audio.sha256()}
         if trim_s is not None:
@@ -378,8 +383,7 @@ class Lathe:
         env = ndimage.maximum_filter1d(env, 3)                 # a block of margin either side
         blocks_per_rev = n_rev / BLOCK
         shift = int(math.ceil(blocks_per_rev))
-        nxt = np.concatenate([env[shift - 1:], np.zeros(shift - 1)])  # envelope one turn later (rounded up)
-        nxt = np.maximum(nxt, np.concatenate([env[shift:], np.zeros(shift)]))
+        nxt = np.maximum(_ahead(env, shift - 1), _ahead(env, shift))  # envelope one turn later
         need = self.groove_width_um * 1e-6 + self.land_um * 1e-6 * 1.05 + env + nxt + 0.2e-6
         window = shift + 2
         plan = ndimage.maximum_filter1d(need, window, origin=(window - 1) // 2)  # max over the past turn
@@ -439,6 +443,14 @@ def _limit(x, amax_fn, vmax, fs, cause):
                 break
             y = _scale_spans(y, over, vmax / np.maximum(np.abs(v), 1e-12))
     return y, _segments(gain_blocks, fs, cause)
+
+
+def _ahead(values, k):
+    """``values`` moved ``k`` places earlier, zeros after the end (same length)."""
+    out = np.zeros_like(values)
+    if k < len(values):
+        out[:len(values) - k] = values[k:]
+    return out
 
 
 def _scale_spans(y, over, factor):

@@ -146,12 +146,19 @@ def test_the_same_audio_gives_the_same_groove():
     assert np.array_equal(a.radius_m, b.radius_m)
 
 
+@pytest.mark.parametrize("seconds", [0.05, 0.5])
+def test_a_song_shorter_than_one_turn_is_cut(seconds):
+    rec = Lathe(**SMALL).cut(sine(440, seconds))
+    assert rec.program_s == pytest.approx(seconds, abs=1e-3)
+    assert land_m(rec).min() >= rec.land_m - 1e-7
+
+
 def test_convenience_cut_and_trim():
     rec = cut(music_like(10), trim_s=4.0, **SMALL)
     assert rec.program_s == pytest.approx(4.0, abs=1e-3)
 
 
-@pytest.mark.parametrize("samples,match", [(np.zeros(0), "empty"), (np.zeros(1000), "silent"),
+@pytest.mark.parametrize("samples,match", [(np.zeros(0), "empty"), (np.zeros(1000), "silent"), (np.ones(1), "too short"),
                                            (np.array([0.1, np.nan, 0.2] * 100), "NaN")])
 def test_unusable_audio_is_refused_with_a_sentence(samples, match):
     with pytest.raises(AudioError, match=match):
