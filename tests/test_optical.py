@@ -106,6 +106,21 @@ def test_a_picture_without_a_groove_is_refused_in_one_sentence():
         OpticalReader().read(scan_of(img, 1200))
 
 
+@pytest.mark.parametrize("kind", ["small noise", "fine noise", "stripes"])
+def test_other_pictures_are_refused_in_one_sentence(kind):
+    """A picture too small to hold a record, white noise, parallel lines: one sentence, no audio."""
+    rng = np.random.default_rng(1)
+    if kind == "small noise":
+        img = (rng.random((800, 800)) * 255).astype(np.uint8)
+    elif kind == "fine noise":
+        img = (rng.random((3000, 3000)) * 255).astype(np.uint8)
+    else:
+        img = np.full((3000, 3000), 128, np.uint8)
+        img[::7] = 30
+    with pytest.raises(PictureError, match="no readable groove"):
+        OpticalReader().read(scan_of(img, 1200))
+
+
 def test_a_picture_without_dpi_asks_for_it(tmp_path):
     path = tmp_path / "plain.png"
     Image.fromarray(np.zeros((64, 64), np.uint8)).save(path)

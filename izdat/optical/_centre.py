@@ -48,9 +48,13 @@ def find_spiral(img: np.ndarray, px_per_m: float, *, light: bool = True) -> Spir
         angles = np.arange(n_ang) * 2 * math.pi / n_ang
         step = 0.5
         n = int((r1 - r0) / step)
+        max_shift = int(0.45 * 0.6e-3 * px_per_m / step) + 2
+        if n < 4 * max_shift + 16:
+            raise PictureError(f"the picture holds no readable groove: at {px_per_m * 0.0254:.0f} DPI it is only "
+                               f"{w / px_per_m * 1e3:.0f} × {h / px_per_m * 1e3:.0f} mm, too small to hold a record")
         prof = _profiles.polar_profiles(img, cx, cy, angles, r0, step, n, light).astype(np.float64)
         prof = _highpass(prof, max(3, int(0.6e-3 * px_per_m / step)))
-        shifts, quality = _neighbour_shifts(prof, max_shift=int(0.45 * 0.6e-3 * px_per_m / step) + 2)
+        shifts, quality = _neighbour_shifts(prof, max_shift=max_shift)
         shifts *= step
         total = shifts.sum()
         cum = np.cumsum(shifts) - total * np.arange(1, n_ang + 1) / n_ang
