@@ -128,17 +128,23 @@ def _trace(outer, inner, step, rho):
 
 
 @numba.njit(cache=True, fastmath=True)
-def _refine(wall, c, t, best, h, sign, e1, e2):
-    """One Newton step from the best whole sample ``c`` (table index ``t``), away from the ends."""
-    wm2, wm1, w0, wp1, wp2 = wall[c - 2], wall[c - 1], wall[c], wall[c + 1], wall[c + 2]
-    g1 = sign * (8.0 * (wp1 - wm1) - (wp2 - wm2)) / (12.0 * h) - e1[t]
-    g2 = sign * (16.0 * (wp1 + wm1) - 30.0 * w0 - wp2 - wm2) / (12.0 * h * h) - e2[t]
+def _newton(wm2, wm1, w0, wp1, wp2, best, h, sign, e1, e2):
+    """One Newton step on g = sign·wall − e around a sample: the wall's slope and curvature from
+    5-point central differences, e's from its derivatives ``e1``, ``e2``; kept within one sample."""
+    g1 = sign * (8.0 * (wp1 - wm1) - (wp2 - wm2)) / (12.0 * h) - e1
+    g2 = sign * (16.0 * (wp1 + wm1) - 30.0 * w0 - wp2 - wm2) / (12.0 * h * h) - e2
     if g2 > 0.0:
         d = min(max(-g1 / g2, -h), h)
         v = best + g1 * d + 0.5 * g2 * d * d
         if v < best:
             return v
     return best
+
+
+@numba.njit(cache=True, fastmath=True)
+def _refine(wall, c, t, best, h, sign, e1, e2):
+    """One Newton step from the best whole sample ``c`` (table index ``t``), away from the ends."""
+    return _newton(wall[c - 2], wall[c - 1], wall[c], wall[c + 1], wall[c + 2], best, h, sign, e1[t], e2[t])
 
 
 @numba.njit(cache=True, fastmath=True)
@@ -174,11 +180,4 @@ def _contact(wall, i, k, h, sign, e0, e1, e2):
         w0 = wall[min(max(c, 0), n - 1)]
         wp1 = wall[min(max(c + 1, 0), n - 1)]
         wp2 = wall[min(max(c + 2, 0), n - 1)]
-    g1 = sign * (8.0 * (wp1 - wm1) - (wp2 - wm2)) / (12.0 * h) - e1[j + k]
-    g2 = sign * (16.0 * (wp1 + wm1) - 30.0 * w0 - wp2 - wm2) / (12.0 * h * h) - e2[j + k]
-    if g2 > 0.0:
-        d = min(max(-g1 / g2, -h), h)
-        v = best + g1 * d + 0.5 * g2 * d * d
-        if v < best:
-            return v
-    return best
+    return _newton(wm2, wm1, w0, wp1, wp2, best, h, sign, e1[j + k], e2[j + k])
