@@ -1,6 +1,5 @@
 """The gramophone: wow from the hole, tracing distortion from the tip, wear from the plays."""
 
-import math
 
 import numpy as np
 import pytest

@@ -27,8 +27,6 @@ def _years(text: str) -> tuple[int, int]:
 
 
 def _sir(edges: Path, p: Optional[float], initial: str, runs: int, seed: int, as_json: bool) -> None:
-    import numpy as np
-
     from izdat.underground.sir import read_edges, sir_final_sizes
     if p is None:
         raise SpreadError("--sir needs --p, the transmission probability per edge.")

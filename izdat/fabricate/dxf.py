@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 
 import ezdxf
-import numpy as np
 
 from izdat.fabricate._text import format_points
 from izdat.fabricate.plan import CutPlan

@@ -40,7 +40,6 @@ def find_spiral(img: np.ndarray, px_per_m: float, *, light: bool = True) -> Spir
     """Locate the spiral in ``img`` (uint8); raises :class:`PictureError` if there is none."""
     h, w = img.shape
     cx, cy = _coarse_centre(img, px_per_m)
-    r_max = 0.5 * math.hypot(w, h)
     n_ang = 720
     pitch = direction = None
     for it in range(4):

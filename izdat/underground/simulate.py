@@ -509,7 +509,7 @@ def simulate(society: Society, scenario: Scenario, *, seed: int, start_year: int
     History
     """
     rng = np.random.default_rng([seed, 2])
-    start_day, end_day = day_of_year(start_year), day_of_year(end_year + 1)
+    end_day = day_of_year(end_year + 1)
     titles = _titles(scenario, society, start_year, end_year, rng)
     P, H = _params(scenario, end_day)
     n = society.n
