@@ -4,7 +4,8 @@ Radial profiles along ``B`` rays a turn find the bands' centres on every ray (:f
 matched filter: band mean less the mean of the land either side); linking them turn by turn, ray by
 ray (:func:`link`: nearest band to the prediction, never closer than a groove to the previous turn,
 coasting over a missing band) gives the groove's radius at every ray of every turn, ``R[k·B + b]``.
-:func:`coarse_track` runs both; the fine fit (``_fine``) starts from its answer.
+:func:`coarse_track` runs both a window of radii at a time, so that only the bands between the track
+and the window's inner edge are held; the fine fit (``_fine``) starts from its answer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import numpy as np
 from izdat.optical._profiles import bilinear
 
 TWO_PI = 2 * math.pi
+
+#: Most bands a ray can have in one window of radii (the window is this many band spacings wide).
+WINDOW_BANDS = 64
 
 
 @dataclass
@@ -34,7 +38,15 @@ class Coarse:
 
 def coarse_track(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_samples=None, r_end=None,
                  light=True) -> Coarse:
-    """The groove from ``r_start`` (px, at phase 0) inward, ray by ray (see :func:`follow` in ``_fine``)."""
+    """The groove from ``r_start`` (px, at phase 0) inward, ray by ray (see :func:`follow` in ``_fine``).
+
+    The bands are found a window of ``WINDOW_BANDS`` band spacings at a time, each window when
+    :func:`link` reaches its edge, and the bands the track has passed are dropped: the bands held are
+    about ``B × WINDOW_BANDS`` (16 bytes each), whatever the record's size. A ray's threshold is a fifth
+    of its strongest response, known only once the whole ray is seen: the windows use the strongest so
+    far (a lower threshold: more bands), and if a band the track took turns out below its ray's
+    threshold, the track is followed again with the thresholds known.
+    """
     px_min = 1.0
     w = float(width_px)
     land = max(float(land_px), 0.5)
@@ -43,13 +55,13 @@ def coarse_track(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_
     r_hi = r_start + max(w, 4.0)
     r_lo = max(4.0, (r_end if r_end is not None else 0.0) - w - 4.0)
     max_bands = int((r_hi - r_lo) / (w + land) * 1.3) + 16
-    centres = np.zeros((B, max_bands), np.float32)
-    strength = np.zeros((B, max_bands), np.float32)
-    lands = np.zeros((B, max_bands), np.float32)
-    tops = np.zeros((B, max_bands), np.float32)
-    counts = np.zeros(B, np.int64)
-    ray_bands(img, float(cx), float(cy), float(theta0), float(sign), B, float(r_hi), float(r_lo), step, w,
-              max(px_min, min(land, 1.5)), bool(light), max_bands, centres, strength, lands, tops, counts)
+    flank = max(px_min, min(land, 1.5))
+    ray = (img, float(cx), float(cy), float(theta0), float(sign), B, float(r_hi), float(r_lo), step, w, flank,
+           bool(light))
+    n, hb, fl, sup = _grid(r_hi, r_lo, step, w, flank)
+    win = WINDOW_BANDS * (sup + 1)                 # samples a window: bands are more than sup apart
+    starts = np.arange(hb + fl, n - hb - fl, win)
+    ends = np.minimum(starts + win, n - hb - fl)
     if n_samples is not None:
         turns = -(-int(n_samples) // N) + 1
         n_seq = int(math.ceil(n_samples * B / N)) + 2
@@ -57,123 +69,198 @@ def coarse_track(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_
     else:
         turns = int(2 + (r_start - r_lo) / max(0.3 * w, 0.5))
         n_seq = turns * B
+    min_sep = 0.7 * (w + land) if land < w else 0.7 * w
     R = np.zeros(n_seq)
     found = np.zeros(n_seq, np.bool_)
     land_s = np.zeros(n_seq, np.float32)
     top_s = np.zeros(n_seq, np.float32)
-    got = link(centres, strength, lands, tops, counts, float(r_start), n_seq, 0.7 * (w + land) if land < w else 0.7 * w,
-               0.45 * (w + land), 0.0, n_samples is None, 0.25 * w, R, found, land_s, top_s)
+    bands = tuple(np.zeros((B, 0), np.float32) for _ in range(4))         # centre, strength, land, top
+    best = np.zeros(B)                             # each ray's strongest response (grey levels)
+    for known in (False, True):
+        counts, first, emitted = (np.zeros(B, np.int64) for _ in range(3))
+        weakest = np.full(B, np.inf)               # the weakest band taken on each ray
+        cum0 = np.zeros(B)
+        track = np.array([float(r_start), 0.0, 0.0])          # radius, slope, strength
+        state = np.zeros(4, np.int64)                         # next ray, lost run, lock run, rays followed
+        r_edge = math.inf if len(starts) else -math.inf       # bands are known outside this radius (px)
+        j = 0
+        while not link(*bands, counts, first, emitted, max_bands, r_edge, n_seq, min_sep, 0.45 * (w + land),
+                       n_samples is None, 0.25 * w, track, state, weakest, R, found, land_s, top_s):
+            need = compact(*bands, counts, first) + WINDOW_BANDS
+            if need > bands[0].shape[1]:
+                bands = tuple(np.pad(a, ((0, 0), (0, need + WINDOW_BANDS // 4 - a.shape[1]))) for a in bands)
+            ray_bands(*ray, int(starts[j]), int(ends[j]), True, best, cum0, max_bands, *bands, counts, emitted)
+            j += 1
+            r_edge = r_hi - (ends[j - 1] - 1) * step if j < len(starts) else -math.inf
+        if known:
+            break
+        for j in range(j, len(starts)):            # the rest of each ray, for its strongest response
+            ray_bands(*ray, int(starts[j]), int(ends[j]), False, best, cum0, max_bands, *bands, counts, emitted)
+        # float32 strengths: a margin for their rounding
+        if np.all(weakest > np.maximum(4.0, 0.2 * best) * (1 + 1e-6)) and emitted.max() < max_bands:
+            break
+    got = int(state[3])
     return Coarse(R[:got], found[:got], land_s[:got], top_s[:got], B)
 
 
-@numba.njit(cache=True, parallel=True)
-def ray_bands(img, cx, cy, theta0, sign, n_rays, r_hi, r_lo, step, width_px, flank_px, light, max_bands,
-              centres, strength, lands, tops, counts):
-    """Bands along ``n_rays`` rays from radius ``r_hi`` in to ``r_lo`` (px).
-
-    Fills, per ray, ``centres`` (radius, outermost first), ``strength`` (band mean less land mean,
-    grey levels), ``lands`` and ``tops`` (grey levels) and ``counts`` (bands found). A band is a
-    local maximum of the matched filter above a fifth of the strongest response on the ray.
-    """
+@numba.njit(cache=True)
+def _grid(r_hi, r_lo, step, width_px, flank_px):
+    """Samples a ray (``n``, ``step`` px apart from ``r_hi`` in), and the matched filter's half band,
+    flank and peak suppression (samples)."""
     n = int((r_hi - r_lo) / step) + 1
     hb = max(1, int(round(0.5 * width_px / step)))
     fl = max(1, int(round(flank_px / step)))
     sup = max(1, int(round(0.6 * width_px / step)))
+    return n, hb, fl, sup
+
+
+@numba.njit(cache=True, inline="always")
+def _grey(img, cx, cy, r, c, s, light):
+    """Grey level at radius ``r`` (px) along the ray (cos ``c``, sin ``s``): groove bright, 0 outside."""
+    v = bilinear(img, cx + r * c, cy - r * s)
+    if v < 0.0:
+        v = 0.0
+    elif not light:
+        v = 255.0 - v
+    return v
+
+
+@numba.njit(cache=True, inline="always")
+def _filter(cum, i, hb, fl):
+    """The band's mean and the land's outside and inside it, centred on the sample with cumulative sum
+    index ``i`` (grey levels)."""
+    mid = (cum[i + hb + 1] - cum[i - hb]) / (2 * hb + 1)
+    outer = (cum[i - hb] - cum[i - hb - fl]) / fl
+    inner = (cum[i + hb + fl + 1] - cum[i + hb + 1]) / fl
+    return mid, outer, inner
+
+
+@numba.njit(cache=True, parallel=True)
+def ray_bands(img, cx, cy, theta0, sign, n_rays, r_hi, r_lo, step, width_px, flank_px, light, k0, k1, emit, best,
+              cum0, max_bands, centres, strength, lands, tops, counts, emitted):
+    """The bands centred on samples ``k0``…``k1 − 1`` of each ray (radius ``r_hi − k·step`` px), appended
+    after its ``counts`` bands (if ``emit``).
+
+    Per band: ``centres`` (radius, outermost first), ``strength`` (band mean less land mean, grey
+    levels), ``lands`` and ``tops`` (grey levels). A band is a local maximum of the matched filter
+    above a fifth of the ray's strongest response ``best``, raised here to this window's strongest.
+    ``cum0``: the profile's cumulative sum where this window starts summing, moved on to where the
+    next one does; ``emitted`` counts a ray's bands over all windows, at most ``max_bands``.
+    """
+    n, hb, fl, sup = _grid(r_hi, r_lo, step, width_px, flank_px)
+    i0 = max(0, k0 - hb - fl - sup)
+    i1 = min(n, k1 + hb + fl + sup)
+    i_next = max(0, k1 - hb - fl - sup)
+    q0 = k0 - sup                      # resp[q − q0]: the response at sample q, 0 off the filter's reach
     for a in numba.prange(n_rays):
         ang = theta0 + sign * TWO_PI * a / n_rays
         c = math.cos(ang)
         s = math.sin(ang)
-        prof = np.empty(n + 1)
-        cum = np.zeros(n + 1)
-        for k in range(n):
-            r = r_hi - k * step
-            v = bilinear(img, cx + r * c, cy - r * s)
-            if v < 0.0:
-                v = 0.0
-            elif not light:
-                v = 255.0 - v
-            prof[k] = v
-            cum[k + 1] = cum[k] + v
-        resp = np.zeros(n)
-        land = np.zeros(n)
-        top = np.zeros(n)
-        best = 0.0
-        for k in range(hb + fl, n - hb - fl):
-            mid = (cum[k + hb + 1] - cum[k - hb]) / (2 * hb + 1)
-            outer = (cum[k - hb] - cum[k - hb - fl]) / fl
-            inner = (cum[k + hb + fl + 1] - cum[k + hb + 1]) / fl
+        cum = np.empty(i1 - i0 + 1)
+        cum[0] = cum0[a]
+        for k in range(i0, i1):
+            cum[k - i0 + 1] = cum[k - i0] + _grey(img, cx, cy, r_hi - k * step, c, s, light)
+        cum0[a] = cum[i_next - i0]
+        resp = np.zeros(k1 - k0 + 2 * sup)
+        top = best[a]
+        for q in range(max(hb + fl, q0), min(n - hb - fl, k1 + sup)):
+            mid, outer, inner = _filter(cum, q - i0, hb, fl)
             # the weaker side counts: a band has land on both sides
             d = mid - max(outer, inner)
-            resp[k] = d
-            land[k] = 0.5 * (outer + inner)
-            top[k] = mid
-            if d > best:
-                best = d
-        cnt = 0
-        thr = max(4.0, 0.2 * best)
-        k = hb + fl
-        while k < n - hb - fl and cnt < max_bands:
-            d = resp[k]
-            if d > thr:
-                is_max = True
-                for q in range(max(0, k - sup), min(n, k + sup + 1)):
-                    if resp[q] > d or (resp[q] == d and q < k):
-                        is_max = False
-                        break
-                if is_max:
-                    frac = 0.0
-                    den = resp[k - 1] - 2 * d + resp[k + 1]
-                    if den < 0.0:
-                        frac = 0.5 * (resp[k - 1] - resp[k + 1]) / den
-                    centres[a, cnt] = r_hi - (k + frac) * step
-                    strength[a, cnt] = d
-                    lands[a, cnt] = land[k]
-                    tops[a, cnt] = top[k]
-                    cnt += 1
-                    k += sup
-                    continue
-            k += 1
+            resp[q - q0] = d
+            if k0 <= q < k1 and d > top:
+                top = d
+        best[a] = top
+        if not emit:
+            continue
+        thr = max(4.0, 0.2 * top)
+        cnt = counts[a]
+        for k in range(k0, k1):
+            if emitted[a] >= max_bands:
+                break
+            d = resp[k - q0]
+            if d <= thr:
+                continue
+            is_max = True
+            for q in range(max(0, k - sup), min(n, k + sup + 1)):
+                if resp[q - q0] > d or (resp[q - q0] == d and q < k):
+                    is_max = False
+                    break
+            if is_max:
+                frac = 0.0
+                den = resp[k - q0 - 1] - 2 * d + resp[k - q0 + 1]
+                if den < 0.0:
+                    frac = 0.5 * (resp[k - q0 - 1] - resp[k - q0 + 1]) / den
+                mid, outer, inner = _filter(cum, k - i0, hb, fl)
+                centres[a, cnt] = r_hi - (k + frac) * step
+                strength[a, cnt] = d
+                lands[a, cnt] = 0.5 * (outer + inner)
+                tops[a, cnt] = mid
+                cnt += 1
+                emitted[a] += 1
         counts[a] = cnt
 
 
 @numba.njit(cache=True)
-def link(centres, strength, lands, tops, counts, r_start, n_seq, min_sep, tol, slope0, stop_on_lock,
-         lock_px, R, found, land_out, top_out):
+def compact(centres, strength, lands, tops, counts, first):
+    """Drop each ray's bands before ``first`` (outside the track: never taken again); returns the most
+    bands a ray keeps."""
+    held = 0
+    for b in range(centres.shape[0]):
+        f = first[b]
+        m = counts[b] - f
+        for q in range(m):
+            centres[b, q] = centres[b, q + f]
+            strength[b, q] = strength[b, q + f]
+            lands[b, q] = lands[b, q + f]
+            tops[b, q] = tops[b, q + f]
+        counts[b] = m
+        first[b] = 0
+        held = max(held, m)
+    return held
+
+
+@numba.njit(cache=True)
+def link(centres, strength, lands, tops, counts, first, emitted, max_bands, r_edge, n_seq, min_sep, tol,
+         stop_on_lock, lock_px, track, state, weakest, R, found, land_out, top_out):
     """Follow the groove through the ray bands: sequence ``s = k·B + b`` (turn k, ray b).
 
     The prediction is the last radius plus the track's slope (px per ray); the nearest band within
-    ``tol`` px is taken unless it lies less than ``min_sep`` px inside... outside the previous turn's
-    radius at this ray less ``min_sep`` (it would be the previous turn). Otherwise the track coasts.
-    Returns the number of rays followed (fewer than ``n_seq`` if ``stop_on_lock`` and the groove stopped
-    moving inward, or was lost for half a turn).
+    ``tol`` px is taken unless it lies less than ``min_sep`` px inside the previous turn's radius at
+    this ray (it would be the previous turn). Otherwise the track coasts. The bands are known outside
+    ``r_edge`` (px); where one inside could be the nearest, returns False with the track's state kept
+    in ``track`` (radius, slope, band strength) and ``state`` (next ray, lost run, lock run): call again
+    with the next window's bands. Returns True once done, with ``state[3]`` the number of rays followed
+    (fewer than ``n_seq`` if ``stop_on_lock`` and the groove stopped moving inward, or was lost for half
+    a turn).
     """
     B = centres.shape[0]
-    cursor = np.zeros(B, np.int64)
-    r = r_start
-    slope = slope0
-    lost = 0
-    lock_run = 0
-    strong = 0.0
-    for s in range(n_seq):
+    r, slope, strong = track[0], track[1], track[2]
+    lost, lock_run = state[1], state[2]
+    for s in range(state[0], n_seq):
         b = s % B
         pred = r + slope
         limit = 1e18
+        q = first[b]
         if s >= B:
             limit = R[s - B] - min_sep
+            # bands are outermost first and the limit only moves in: those outside it are spent
+            while q < counts[b] and centres[b, q] >= limit:
+                q += 1
+            first[b] = q
         best = -1
         bd = tol
-        # bands are outermost first and the track only moves in: search near the last pick on this ray
-        q0 = max(0, cursor[b] - 3)
-        q1 = counts[b]
-        for q in range(q0, q1):
-            if centres[b, q] < pred - tol:
-                break
+        while q < counts[b] and centres[b, q] >= pred - tol:
             d = abs(centres[b, q] - pred)
-            if d < bd and centres[b, q] < limit and (strong == 0.0 or strength[b, q] > 0.3 * strong):
+            if d < bd and (strong == 0.0 or strength[b, q] > 0.3 * strong):
                 bd = d
                 best = q
+            q += 1
+        if q == counts[b] and emitted[b] < max_bands and r_edge > pred - tol:
+            track[0], track[1], track[2] = r, slope, strong
+            state[0], state[1], state[2] = s, lost, lock_run
+            return False
         if best >= 0:
-            cursor[b] = best
             rn = centres[b, best]
             if s > 0:
                 slope = 0.98 * slope + 0.02 * (rn - r)
@@ -182,6 +269,7 @@ def link(centres, strength, lands, tops, counts, r_start, n_seq, min_sep, tol, s
             land_out[s] = lands[b, best]
             top_out[s] = tops[b, best]
             strong = strength[b, best] if strong == 0.0 else 0.99 * strong + 0.01 * strength[b, best]
+            weakest[b] = min(weakest[b], strength[b, best])
             lost = 0
         else:
             r = min(pred, limit)
@@ -192,12 +280,15 @@ def link(centres, strength, lands, tops, counts, r_start, n_seq, min_sep, tol, s
         R[s] = r
         if stop_on_lock:
             if lost > B // 2:
-                return s + 1 - lost
+                state[3] = s + 1 - lost
+                return True
             if s >= B:
                 if R[s - B] - r < lock_px:
                     lock_run += 1
                     if lock_run > B // 2:
-                        return s + 1
+                        state[3] = s + 1
+                        return True
                 else:
                     lock_run = 0
-    return n_seq
+    state[3] = n_seq
+    return True
