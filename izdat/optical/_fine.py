@@ -28,145 +28,233 @@ from izdat.optical._coarse import coarse_track
 TWO_PI = 2 * math.pi
 
 
+@numba.njit(cache=True, fastmath=True, error_model="numpy")
+def _row(img, y, x0, cx, cy, theta0, sign, N, Rref, n, turns, win, bg, amp, alpha, beta, nb, jlo, jhi, ca, sa, cb,
+         sb, r_min, r_max, light, tab, tstep, film, row_mode, row_f, row_i):
+    """Model every pixel of row ``y`` near the sector's wedge (two pixels of margin, so that the pixels
+    of the sector have their neighbours): ``row_mode`` 0 (not near a groove), 1 (modelled), 2
+    (modelled and this sector's); ``row_f`` columns: grey level, profile, slope, offset d from the
+    groove (px), interpolation weight a, land level, contrast, film witness and its weight; ``row_i``: sample i0 and block q."""
+    h, w = img.shape
+    nblk = bg.shape[0]
+    scale = N / TWO_PI
+    wid = row_mode.shape[0]
+    for k in range(wid):
+        row_mode[k] = 0
+    dy = cy - y
+    # the row's stretch inside the wedge: ca·dy − sa·dx ≥ 0 and sb·dx − cb·dy ≥ 0
+    lo_x = -1e18
+    hi_x = 1e18
+    if sa > 1e-12:
+        hi_x = min(hi_x, ca * dy / sa)
+    elif sa < -1e-12:
+        lo_x = max(lo_x, ca * dy / sa)
+    elif ca * dy < 0:
+        return
+    if sb > 1e-12:
+        lo_x = max(lo_x, cb * dy / sb)
+    elif sb < -1e-12:
+        hi_x = min(hi_x, cb * dy / sb)
+    elif -cb * dy < 0:
+        return
+    x1 = x0 + wid - 1
+    xa = max(x0, int(math.floor(cx + lo_x)) - 2) if lo_x > -1e17 else x0
+    xb = min(x1, int(math.ceil(cx + hi_x)) + 2) if hi_x < 1e17 else x1
+    if xa > xb:
+        return
+    ro = r_max * r_max - dy * dy
+    if ro < 0:
+        return
+    half_o = math.sqrt(ro)
+    xa = max(xa, int(math.floor(cx - half_o)) - 1)
+    xb = min(xb, int(math.ceil(cx + half_o)) + 1)
+    ri = r_min * r_min - dy * dy
+    half_i = math.sqrt(ri) if ri > 0 else -1.0
+    guess = 0
+    for x in range(xa, xb + 1):
+        dx = x - cx
+        if half_i > 0 and abs(dx) < half_i - 1.0:
+            continue
+        r2 = dx * dx + dy * dy
+        if r2 < r_min * r_min or r2 > r_max * r_max:
+            continue
+        u = sign * (math.atan2(dy, dx) - theta0)
+        u = u % TWO_PI
+        jf = u * scale
+        j0 = int(jf)
+        if j0 >= N:
+            j0 = N - 1
+        a = jf - j0
+        r = math.sqrt(r2)
+        lo = guess
+        while lo > 0 and Rref[lo * N + j0] < r:
+            lo -= 1
+        while lo < turns - 1 and Rref[(lo + 1) * N + j0] >= r:
+            lo += 1
+        guess = lo
+        best = -1
+        bd = 1e18
+        for t in range(lo, min(turns, lo + 2)):
+            i0 = t * N + j0
+            if i0 + 1 > n:
+                continue
+            d = abs(r - (Rref[i0] * (1.0 - a) + Rref[i0 + 1] * a))
+            if d < bd:
+                bd = d
+                best = t
+        if best < 0 or bd >= win:
+            continue
+        i0 = best * N + j0
+        d = r - (Rref[i0] * (1.0 - a) + Rref[i0 + 1] * a)
+        v = float(img[y, x])
+        if not light:
+            v = 255.0 - v
+        # land level and contrast between the centres of this block and its neighbour
+        pb = jf * nb / N - 0.5
+        qb = int(math.floor(pb))
+        fb = pb - qb
+        qa = best * nb + qb
+        if qa < 0:
+            qa = 0
+            fb = 0.0
+        qz = qa + 1
+        if qz >= nblk:
+            qz = nblk - 1
+        # the profile of this groove and its neighbours (a band of the groove's width seen through a
+        # one-pixel box and the picture's blur)
+        pr = _prof(tab, tstep, d)
+        if best > 0:
+            ip = (best - 1) * N + j0
+            pr += _prof(tab, tstep, r - (Rref[ip] * (1.0 - a) + Rref[ip + 1] * a))
+        if best + 1 < turns:
+            ip = (best + 1) * N + j0
+            if ip + 1 <= n:
+                pr += _prof(tab, tstep, r - (Rref[ip] * (1.0 - a) + Rref[ip + 1] * a))
+        k = x - x0
+        row_mode[k] = 2 if jlo <= j0 < jhi else 1
+        jac = _slope(tab, tstep, d)
+        row_f[k, 0] = v
+        row_f[k, 1] = pr
+        row_f[k, 2] = jac
+        row_f[k, 3] = d
+        row_f[k, 4] = a
+        row_f[k, 5] = (bg[qa, 0] + bg[qa, 1] * d) * (1.0 - fb) + (bg[qz, 0] + bg[qz, 1] * d) * fb
+        row_f[k, 6] = amp[qa] * (1.0 - fb) + amp[qz] * fb
+        row_i[k, 0] = i0
+        row_i[k, 1] = best * nb + (j0 * nb) // N
+        if film:
+            # what this pixel says the film is: v = L·(1 + (β − 1)·p) + α·p, solved for L; a witness
+            # as good as its profile is sure (a wall pixel's grey level is mostly the groove's place)
+            al = alpha[qa] * (1.0 - fb) + alpha[qz] * fb
+            f = 1.0 + (beta - 1.0) * pr
+            row_f[k, 7] = (v - al * pr) / f
+            row_f[k, 8] = f * f / (1.0 + 50.0 * jac * jac)
+            row_f[k, 6] = al
+
+
 @numba.njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
-def fine_pass(img, cx, cy, theta0, sign, N, Rref, n, hw, win, bg, amp, nb, boxes, sec_lo, sec_hi, phase,
-              r_min, r_max, light, tab, tab_s, tstep, reject, acc, stats):
+def fine_pass(img, cx, cy, theta0, sign, N, Rref, n, hw, win, bg, amp, alpha, beta, film, nb, boxes, sec_lo, sec_hi,
+              phase, r_min, r_max, light, tab, tstep, reject, acc, stats):
     """One pass over the band's pixels (see the module's notes).
 
     ``Rref`` holds the reference radius (px) of samples 0 … n (padded to whole turns with −1e6);
     ``bg``/``amp`` the land level and the band's contrast per block (``nb`` blocks a turn, block of
-    sample i = turn·nb + j·nb // N). Sectors ``sec_lo[s] ≤ j < sec_hi[s]`` with pixel bounding boxes
-    ``boxes[s]`` (x0, x1, y0, y1) run in parallel, those of parity ``phase`` at once, so that no two
-    threads add into the same sample.
+    sample i = turn·nb + j·nb // N). With ``film`` the land under each pixel is instead the plane
+    through what its eight neighbours say the film is, the band's top being ``alpha + beta·land``
+    (``alpha`` per block): a radiograph's texture changes within a few pixels. Sectors
+    ``sec_lo[s] ≤ j < sec_hi[s]`` with pixel bounding boxes ``boxes[s]`` (x0, x1, y0, y1) run in
+    parallel, those of parity ``phase`` at once, so that no two threads add into the same sample.
 
     Each pixel within ``win`` px of its nearest turn's reference (at the pixel's own angle) is
-    compared with the model: land level + contrast × profile, the profile being the coverage of the
-    pixel's radial one-pixel box by this groove's band and its neighbours', blurred by a Gaussian
-    (``tab``: profile and its slope over |x|, ``tstep`` px apart). The residual and the slope make a
-    Gauss–Newton equation for the groove's correction at the pixel's angle, which lies between two
-    samples (linear weights): its normal equations go into ``acc`` (diagonal, upper diagonal, right
-    side per sample). Pixels whose residual exceeds ``reject`` (in units of the contrast) are left
-    out: dust, scratches. ``stats`` per block: sums for fitting land (with its radial slope) and
-    contrast (columns 0–8), the slope's and the residual's energy (9, 10), and the residual against
-    the profile's change with the blur (11, 12, ``tab_s``).
+    compared with the model: land + contrast × profile (``tab``: profile and its slope over |x|,
+    ``tstep`` px apart). The residual and the slope make a Gauss–Newton equation for the groove's
+    correction at the pixel's angle, which lies between two samples (linear weights): its normal
+    equations go into ``acc`` (diagonal, upper diagonal, right side per sample). Pixels whose
+    residual exceeds ``reject`` (in units of the contrast) are left out: dust, scratches. ``stats``
+    per block: sums for fitting land (with its radial slope) and contrast (columns 0–8), and the
+    slope's and the residual's energy (9, 10).
     """
     turns = Rref.shape[0] // N
     h, w = img.shape
     ns = sec_lo.shape[0]
-    nblk = bg.shape[0]
-    scale = N / TWO_PI
     for si in numba.prange(ns // 2):
         sec = 2 * si + phase
         jlo = sec_lo[sec]
         jhi = sec_hi[sec]
-        x0 = max(0, boxes[sec, 0])
-        x1 = min(w - 1, boxes[sec, 1])
-        y0 = max(0, boxes[sec, 2])
-        y1 = min(h - 1, boxes[sec, 3])
-        guess = 0
+        x0 = max(0, boxes[sec, 0] - 2)
+        x1 = min(w - 1, boxes[sec, 1] + 2)
+        y0 = max(0, boxes[sec, 2] - 1)
+        y1 = min(h - 1, boxes[sec, 3] + 1)
+        if x0 > x1 or y0 > y1:
+            continue
+        wid = x1 - x0 + 1
         pa = theta0 + sign * TWO_PI * jlo / N
         pb = theta0 + sign * TWO_PI * jhi / N
         if pa > pb:
             pa, pb = pb, pa
         ca, sa = math.cos(pa), math.sin(pa)
         cb, sb = math.cos(pb), math.sin(pb)
-        for y in range(y0, y1 + 1):
-            dy = cy - y
-            # the row's stretch inside the wedge pa ≤ φ ≤ pb (less than half a turn wide):
-            # ca·dy − sa·dx ≥ 0 and sb·dx − cb·dy ≥ 0, a pixel of margin either side
-            lo_x = -1e18
-            hi_x = 1e18
-            if sa > 1e-12:
-                hi_x = min(hi_x, ca * dy / sa)
-            elif sa < -1e-12:
-                lo_x = max(lo_x, ca * dy / sa)
-            elif ca * dy < 0:
+        mode = np.zeros((3, wid), np.int8)
+        fv = np.zeros((3, wid, 9))
+        iv = np.zeros((3, wid, 2), np.int64)
+        for yy in range(y0, y1 + 2):
+            if yy <= y1:
+                sl = yy % 3
+                _row(img, yy, x0, cx, cy, theta0, sign, N, Rref, n, turns, win, bg, amp, alpha, beta, nb, jlo, jhi,
+                     ca, sa, cb, sb, r_min, r_max, light, tab, tstep, film, mode[sl], fv[sl], iv[sl])
+            y = yy - 1
+            if y < y0:
                 continue
-            if sb > 1e-12:
-                lo_x = max(lo_x, cb * dy / sb)
-            elif sb < -1e-12:
-                hi_x = min(hi_x, cb * dy / sb)
-            elif -cb * dy < 0:
-                continue
-            xa = max(x0, int(math.floor(cx + lo_x)) - 1) if lo_x > -1e17 else x0
-            xb = min(x1, int(math.ceil(cx + hi_x)) + 1) if hi_x < 1e17 else x1
-            if xa > xb:
-                continue
-            # and inside the annulus
-            ro = r_max * r_max - dy * dy
-            if ro < 0:
-                continue
-            half_o = math.sqrt(ro)
-            xa = max(xa, int(math.floor(cx - half_o)) - 1)
-            xb = min(xb, int(math.ceil(cx + half_o)) + 1)
-            ri = r_min * r_min - dy * dy
-            half_i = math.sqrt(ri) if ri > 0 else -1.0
-            for x in range(xa, xb + 1):
-                dx = x - cx
-                if half_i > 0 and abs(dx) < half_i - 1.0:
+            s = y % 3
+            for k in range(wid):
+                if mode[s, k] != 2:
                     continue
-                r2 = dx * dx + dy * dy
-                if r2 < r_min * r_min or r2 > r_max * r_max:
-                    continue
-                u = sign * (math.atan2(dy, dx) - theta0)
-                u = u % TWO_PI
-                jf = u * scale
-                j0 = int(jf)
-                if j0 >= N:
-                    j0 = N - 1
-                if j0 < jlo or j0 >= jhi:
-                    continue
-                a = jf - j0
-                r = math.sqrt(r2)
-                lo = guess
-                while lo > 0 and Rref[lo * N + j0] < r:
-                    lo -= 1
-                while lo < turns - 1 and Rref[(lo + 1) * N + j0] >= r:
-                    lo += 1
-                guess = lo
-                best = -1
-                bd = 1e18
-                for k in range(lo, min(turns, lo + 2)):
-                    i0 = k * N + j0
-                    if i0 + 1 > n:
-                        continue
-                    rp = Rref[i0] * (1.0 - a) + Rref[i0 + 1] * a
-                    d = abs(r - rp)
-                    if d < bd:
-                        bd = d
-                        best = k
-                if best < 0 or bd >= win:
-                    continue
-                i0 = best * N + j0
-                rp = Rref[i0] * (1.0 - a) + Rref[i0 + 1] * a
-                d = r - rp
-                q = best * nb + (j0 * nb) // N
-                v = float(img[y, x])
-                if not light:
-                    v = 255.0 - v
-                # land level and contrast between the centres of this block and its neighbour
-                pb = jf * nb / N - 0.5
-                qb = int(math.floor(pb))
-                fb = pb - qb
-                qa = best * nb + qb
-                if qa < 0:
-                    qa = 0
-                    fb = 0.0
-                qz = qa + 1
-                if qz >= nblk:
-                    qz = nblk - 1
-                lv = (bg[qa, 0] + bg[qa, 1] * d) * (1.0 - fb) + (bg[qz, 0] + bg[qz, 1] * d) * fb
-                av = amp[qa] * (1.0 - fb) + amp[qz] * fb
-                # the model: land plus contrast times the profile of this groove and its neighbours
-                # (a band of the groove's width seen through a one-pixel box and the picture's blur)
-                pr = _prof(tab, tstep, d)
-                if best > 0:
-                    ip = (best - 1) * N + j0
-                    pr += _prof(tab, tstep, r - (Rref[ip] * (1.0 - a) + Rref[ip + 1] * a))
-                if best + 1 < turns:
-                    ip = (best + 1) * N + j0
-                    if ip + 1 <= n:
-                        pr += _prof(tab, tstep, r - (Rref[ip] * (1.0 - a) + Rref[ip + 1] * a))
+                v = fv[s, k, 0]
+                pr = fv[s, k, 1]
+                jac = fv[s, k, 2]
+                d = fv[s, k, 3]
+                a = fv[s, k, 4]
+                i0 = iv[s, k, 0]
+                q = iv[s, k, 1]
+                lv = fv[s, k, 5]
+                av = fv[s, k, 6]
+                if film:
+                    # the film under this pixel: the weighted plane through its neighbours' witnesses
+                    sw = swx = swy = swxx = swyy = swxy = sv = svx = svy = 0.0
+                    for ddy in range(-1, 2):
+                        yn = y + ddy
+                        if yn < y0 or yn > y1:
+                            continue
+                        sn = yn % 3
+                        for ddx in range(-1, 2):
+                            kn = k + ddx
+                            if (ddx == 0 and ddy == 0) or kn < 0 or kn >= wid or mode[sn, kn] == 0:
+                                continue
+                            wt = fv[sn, kn, 8]
+                            lw = fv[sn, kn, 7]
+                            sw += wt
+                            swx += wt * ddx
+                            swy += wt * ddy
+                            swxx += wt * ddx * ddx
+                            swyy += wt * ddy * ddy
+                            swxy += wt * ddx * ddy
+                            sv += wt * lw
+                            svx += wt * lw * ddx
+                            svy += wt * lw * ddy
+                    if sw > 0.5:
+                        rg = 0.1 * sw + 1e-9
+                        m11 = swxx + rg
+                        m22 = swyy + rg
+                        # the plane's value at the pixel (Cramer's rule for the 3 × 3 normal equations)
+                        c00 = m11 * m22 - swxy * swxy
+                        c01 = swxy * swy - swx * m22
+                        c02 = swx * swxy - m11 * swy
+                        det = sw * c00 + swx * c01 + swy * c02
+                        if det > 1e-12:
+                            lv = (c00 * sv + c01 * svx + c02 * svy) / det
+                    av = av + (beta - 1.0) * lv
+                    if av < 4.0:
+                        av = 4.0
                 stats[q, 0] += 1.0
                 stats[q, 1] += d
                 stats[q, 2] += d * d
@@ -177,7 +265,6 @@ def fine_pass(img, cx, cy, theta0, sign, N, Rref, n, hw, win, bg, amp, nb, boxes
                 stats[q, 7] += v * d
                 stats[q, 8] += v * pr
                 eps = (v - lv) / av - pr
-                jac = _slope(tab, tstep, d)          # d(model)/d(groove radius), per unit contrast
                 if abs(eps) > reject:
                     continue                         # dust, a scratch: not the groove's profile
                 jj = jac * jac
@@ -191,10 +278,6 @@ def fine_pass(img, cx, cy, theta0, sign, N, Rref, n, hw, win, bg, amp, nb, boxes
                 acc[i0, 0, 2] += jac * eps * (1.0 - a)
                 acc[i0 + 1, 0, 0] += jj * a * a
                 acc[i0 + 1, 0, 2] += jac * eps * a
-                # the blur: how the residual follows a wider or narrower edge
-                js = _prof(tab_s, tstep, d)
-                stats[q, 11] += js * js
-                stats[q, 12] += js * eps
 
 
 @numba.njit(cache=True, inline="always", fastmath=True, error_model="numpy")
@@ -220,8 +303,7 @@ def _slope(t, step, x):
 
 def profile_tables(hw, sigma, step=1 / 64):
     """Tables over |x| (px from the groove's centre) of the profile P (coverage of a one-pixel box
-    by the band, blurred by a Gaussian of ``sigma`` px), of −dP/dx·sign(x) = d(P)/d(centre)·sign,
-    and of dP/dσ."""
+    by the band, blurred by a Gaussian of ``sigma`` px) and of −dP/dx·sign(x) = d(P)/d(centre)·sign."""
     from scipy.special import ndtr
     reach = hw + 0.5 + 5 * sigma + 2
     x = np.arange(0, reach + step, step)
@@ -235,17 +317,11 @@ def profile_tables(hw, sigma, step=1 / 64):
     def f1(u, s):
         return (u > 0).astype(float) if s < 1e-3 else ndtr(u / s)
 
-    def prof(s):
-        a, b = hw + 0.5, hw - 0.5
-        return f2(x + a, s) - f2(x + b, s) - f2(x - b, s) + f2(x - a, s)
-
     a, b = hw + 0.5, hw - 0.5
-    p = prof(sigma)
+    p = f2(x + a, sigma) - f2(x + b, sigma) - f2(x - b, sigma) + f2(x - a, sigma)
     dp = f1(x + a, sigma) - f1(x + b, sigma) - f1(x - b, sigma) + f1(x - a, sigma)   # dP/dx
-    h = 0.05
-    ds = (prof(sigma + h) - prof(max(sigma - h, 0.0))) / (sigma + h - max(sigma - h, 0.0))
     tab = np.stack([p, -dp]).astype(np.float64)     # d(model)/d(centre) = −dP/dx; odd: stored for x > 0
-    return tab, np.stack([ds, ds]).astype(np.float64), step
+    return tab, step
 
 
 @numba.njit(cache=True)
@@ -465,7 +541,7 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     tp = np.interp(blk_pos, idx, top_s[idx]).astype(np.float64)
     amp = np.maximum(tp - bg[:, 0], 4.0)
     state = dict(Rref=Rref, n=n, turns=turns, nb=nb, bg=bg, amp=amp, sigma=0.3, found=found, B=B)
-    _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, state, first=True)
+    _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, state)
     return _track_of(state)
 
 
@@ -479,35 +555,94 @@ def _track_of(st):
     return Track(radius, trusted, found, B, st["turns"], st)
 
 
-def _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, st, first):
-    """The fine fit's passes over the pixels (see :func:`fine_pass`); updates the state ``st``."""
+def _film_law(bg, amp, nb, k=65, beta=None):
+    """The band's top as a straight line of the film under it, ``top = alpha + beta·land``: ``beta``
+    from how the blocks' tops follow their lands about their neighbourhood's means (a picture's
+    lighting changes slowly, a radiograph's texture quickly), ``alpha`` per block, smoothed over
+    ``k`` blocks (izdat's renders: alpha = 0.45 × 255, beta = 0.55)."""
+    land = bg[:, 0]
+    top = land + amp
+    if beta is not None:
+        return _smooth_blocks(top - beta * land, nb, k), beta
+    dl = land - land.mean()
+    dt = top - top.mean()
+    # a film without texture cannot tell: then the band is as much lighter on any film (beta = 1),
+    # as if one grey level of spread in every block said so
+    mu = float(len(land))
+    beta = float((np.dot(dl, dt) + mu) / (np.dot(dl, dl) + mu))
+    beta = min(max(beta, 0.0), 1.5)
+    return _smooth_blocks(top - beta * land, nb, k), beta
+
+
+#: Blurs (px) tried on the outer turns, and the blur under which a picture counts as sharp.
+SIGMAS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)
+SHARP_PX = 0.3
+
+
+def _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, st, calibrate_turns=8):
+    """The fine fit's passes over the pixels (see :func:`fine_pass`); updates the state ``st``.
+
+    The picture's blur σ (px) is chosen first on the outer ``calibrate_turns`` turns alone: two passes
+    over a copy of their groove, then one more from there for each σ in ``SIGMAS``; the σ whose
+    model leaves the least residual wins (refined by a parabola). Then ``passes`` over every pixel."""
+    Rref, n, turns, nb = st["Rref"], st["n"], st["turns"], st["nb"]
+    kt = min(turns, calibrate_turns)
+    n_c = min(n, kt * N)
+    ref = np.full(kt * N + 1, -1e6, np.float32)
+    ref[:n_c + 1] = Rref[:n_c + 1]
+    inner = float(np.min(ref[max(0, n_c - N):n_c + 1])) + (hw if kt < turns else -hw - 3.0)
+    cal = dict(st, Rref=ref, n=n_c, turns=kt, bg=st["bg"][:kt * nb].copy(), amp=st["amp"][:kt * nb].copy(),
+               sigma=SIGMAS[len(SIGMAS) // 2])
+    for p in range(2):
+        _pass(img, cx, cy, theta0, sign, N, hw, light, lam, cal, first=p == 0, film=p > 0, r_lo=max(inner, 0.0))
+    tried = []
+    for sg in SIGMAS:             # one more pass each from the same start: how well each blur explains the pixels
+        trial = dict(cal, Rref=ref.copy(), bg=cal["bg"].copy(), amp=cal["amp"].copy(), sigma=sg)
+        tried.append(_pass(img, cx, cy, theta0, sign, N, hw, light, lam, trial, first=False, film=True,
+                           r_lo=max(inner, 0.0)))
+    k = int(np.argmin(tried))
+    st["sigma"] = SIGMAS[k]
+    if 0 < k < len(tried) - 1:              # the vertex of the parabola through the best and its neighbours
+        (x0, x1, x2), (y0, y1, y2) = SIGMAS[k - 1:k + 2], tried[k - 1:k + 2]
+        num = (x1 - x0) ** 2 * (y1 - y2) - (x1 - x2) ** 2 * (y1 - y0)
+        den = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0)
+        if den != 0:
+            st["sigma"] = float(min(max(x1 - 0.5 * num / den, x0), x2))
+    # the film under each pixel is read from its neighbours only where the picture is sharp enough
+    # to show it; a blurred picture's pixels mix film and groove, and the blocks' levels do better.
+    # Under SHARP_PX the residual cannot tell a blur from the film's texture: the picture is sharp
+    sharp = st["sigma"] < SHARP_PX
+    if sharp:
+        st["sigma"] = 0.0
+    for p in range(passes):
+        _pass(img, cx, cy, theta0, sign, N, hw, light, lam, st, first=p == 0, film=sharp and p > 0)
+
+
+def _pass(img, cx, cy, theta0, sign, N, hw, light, lam, st, *, first, film, r_lo=None):
+    """One pass over the pixels from radius ``r_lo`` (px) outward: the groove ``st["Rref"]`` corrected,
+    then the land and contrast per block, the film's law and the blur σ refitted."""
     Rref, n, turns, nb, bg, amp, sigma = st["Rref"], st["n"], st["turns"], st["nb"], st["bg"], st["amp"], st["sigma"]
-    nblk = turns * nb
     n_sec = 64
-    r_lo_px = float(np.min(Rref[:n + 1])) - hw - 3.0
+    r_lo_px = float(np.min(Rref[:n + 1])) - hw - 3.0 if r_lo is None else r_lo
     r_hi_px = float(np.max(Rref[:n + 1])) + hw + 3.0
     sec_lo, sec_hi, boxes = sectors(cx, cy, theta0, sign, N, n_sec, max(r_lo_px, 0.0), r_hi_px)
     acc = np.zeros((turns * N + 1, 1, 3), np.float32)
-    stats = np.zeros((nblk, 13), np.float32)
-    for p in range(passes):
-        tab, tab_s, tstep = profile_tables(hw, sigma)
-        win = hw + 1.0 + 2.0 * sigma + (0.5 if p == 0 and first else 0.0)
-        reject = 0.6 if p == 0 and first else 0.3
-        acc[:] = 0.0
-        stats[:] = 0.0
-        for phase in (0, 1):
-            fine_pass(img, float(cx), float(cy), float(theta0), float(sign), N, Rref, n, hw, win, bg, amp, nb,
-                      boxes, sec_lo, sec_hi, phase, max(r_lo_px, 0.0), r_hi_px, bool(light), tab, tab_s, tstep,
-                      reject, acc, stats)
-        off = np.zeros(n + 1, np.float32)
-        # the prior's weight follows the pixels' noise: a noisy or blurred picture is read smoother
-        noise = math.sqrt(stats[:, 10].sum() / max(stats[:, 9].sum(), 1e-9))
-        lam_p = lam * min(max((noise / 0.012) ** 2, 1.0), 40.0) if (p > 0 or not first) else lam
-        _solve_windows(acc, n + 1, lam_p, Rref, off)
-
-        Rref[:n + 1] += off
-        # land and contrast per block, fitted to the pixels on the profile predicted
-        bg, amp = _fit_levels(stats, bg, amp, nb)
-        if stats[:, 11].sum() > 0:
-            sigma = float(min(max(sigma + 0.6 * stats[:, 12].sum() / stats[:, 11].sum(), 0.05), 3.0))
-    st.update(bg=bg, amp=amp, sigma=sigma)
+    stats = np.zeros((turns * nb, 11), np.float32)
+    tab, tstep = profile_tables(hw, sigma)
+    win = hw + 1.0 + 2.0 * sigma + (0.5 if first else 0.0)
+    reject = 0.6 if first else 0.3
+    alpha, beta = _film_law(bg, amp, nb, beta=st.get("beta")) if film else (amp, 1.0)
+    for phase in (0, 1):
+        fine_pass(img, float(cx), float(cy), float(theta0), float(sign), N, Rref, n, hw, win, bg, amp, alpha,
+                  float(beta), film, nb, boxes, sec_lo, sec_hi, phase, max(r_lo_px, 0.0), r_hi_px, bool(light), tab,
+                  tstep, reject, acc, stats)
+    off = np.zeros(n + 1, np.float32)
+    # the prior's weight follows the pixels' noise: a noisy or blurred picture is read smoother
+    noise = math.sqrt(stats[:, 10].sum() / max(stats[:, 9].sum(), 1e-9))
+    lam_p = lam if first else lam * min(max((noise / 0.012) ** 2, 1.0), 40.0)
+    _solve_windows(acc, n + 1, lam_p, Rref, off)
+    Rref[:n + 1] += off
+    # land and contrast per block, fitted to the pixels on the profile predicted
+    bg, amp = _fit_levels(stats, bg, amp, nb)
+    st.update(bg=bg, amp=amp, sigma=sigma, beta=beta if film else st.get("beta"))
+    return noise
