@@ -1,16 +1,18 @@
 """Numba engines of the optical reader's fine groove estimate, and the driver :func:`follow`.
 
-The coarse track (``_coarse``: the groove's radius on every ray of every turn) is the start.
-**Fine** (:func:`fine_pass`, :func:`solve_track`): passes over the pixels of the groove band.
-   Every pixel is given to the turn whose reference radius at its own angle is nearest. Its grey
-   level is compared with a model that is exact for izdat's renders: land + contrast × the coverage
-   of the pixel's radial one-pixel box by the band (and by its neighbours' bands), blurred by a
-   fitted Gaussian for scanned or photographed pictures. The residual against the model's slope is
-   a Gauss–Newton equation for the groove's radius at the pixel's angle, which lies between two
-   groove samples (the render interpolates linearly between them): the normal equations of all
-   pixels, plus a prior on the groove's second difference (weighted by the pixels' noise), make a
-   banded system solved for every sample at once. Land level (with its radial slope), contrast and
-   blur are refitted after every pass. No interpolation of the picture is involved.
+The coarse track (``_coarse``: the groove's radius on every ray of every turn) is the start. Then
+passes over the pixels of the groove band (:func:`fine_pass`, :func:`solve_track`). Every pixel is
+given to the turn whose reference radius at its own angle is nearest. Its grey level is compared
+with a model that is exact for izdat's renders: land + contrast × the coverage of the pixel's radial
+one-pixel box by the band (and by its neighbours' bands), blurred by a Gaussian of σ for scanned or
+photographed pictures. On a sharp picture the land under each pixel is read from its neighbours
+(a radiograph's texture changes every few pixels); on a blurred one it is fitted per block. The
+residual against the model's slope is a Gauss–Newton equation for the groove's radius at the
+pixel's angle, which lies between two groove samples (the render interpolates linearly between
+them): the normal equations of all pixels, plus a prior on the groove's second difference (weighted
+by the pixels' noise), make a banded system solved for every sample at once. Land level (with its
+radial slope) and contrast are refitted after every pass; σ is chosen once, on the outer turns, as
+the blur whose model leaves the least residual. No interpolation of the picture is involved.
 
 Coordinates: pixel centres at integer (x, y), x right, y down; angle φ = atan2(cy − y, x − cx);
 the groove's phase is ``u = sign·(φ − θ0)`` (mod 2π), sample ``j = u·N/2π`` within its turn.
