@@ -503,65 +503,70 @@ class Track:
 
 
 def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_samples=None, r_end=None,
-           light=True, passes=3, lam=30.0, block_rays=2.0):
+           light=True, passes=3, lam=30.0, block_rays=2.0, ring_turns=32):
     """Follow the groove from ``r_start`` (px, at phase 0) inward: radius (px) at every sample.
 
     ``n_samples``: how many samples to read (record.json); otherwise the groove is followed until it
     locks (stops moving inward) or is lost for half a turn. ``r_end``: a radius (px) the groove does
     not go inside. ``passes`` over the band's pixels; ``lam``: weight of the smoothness prior on a
     clean picture (scaled up with the pixels' noise); ``block_rays``: rays per block of fitted land
-    level and contrast.
+    level and contrast. The fine fit runs ring by ring, ``ring_turns`` turns at a time with a turn
+    either side for their neighbours, so its working memory is a ring's, not the side's.
     """
-    w = float(width_px)
-    hw = 0.5 * w
+    hw = 0.5 * float(width_px)
     c = coarse_track(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, n_samples=n_samples, r_end=r_end,
                      light=light)
-    R, found, land_s, top_s, B = c.R, c.found, c.land, c.top, c.B
-    got = len(R)
-    if got < B // 2:
-        return Track(np.zeros(0), np.zeros(0, bool), found, B, 0)
+    B, got = c.B, len(c.R)
+    if got < B // 2 or (c.land >= 0).sum() < 2:
+        return Track(np.zeros(0), np.zeros(0, bool), c.found, B, 0)
     n = int(n_samples) if n_samples is not None else int((got - 1) * N // B)
-    n = min(n, int((got - 1) * N // B)) if n_samples is None else n
     turns = -(-(n + 1) // N)
-    # reference radius at every sample, from the rays (linear between them)
-    Rref = np.full(turns * N + 1, -1e6, np.float32)
-    rays = np.arange(got)
-    for a in range(0, n + 1, 1 << 20):
-        b = min(n + 1, a + (1 << 20))
-        Rref[a:b] = np.interp(np.arange(a, b) * (B / N), rays, R)
-    # land and top per block, from the rays at first
-    n_sec = 64
-    nb = n_sec * max(1, int(round(B / n_sec / block_rays)))
-    nblk = turns * nb
-    blk_pos = (np.arange(nblk) + 0.5) * (B / nb)           # in rays
-    ok = land_s >= 0
-    if ok.sum() < 2:
-        return Track(np.zeros(0), np.zeros(0, bool), found, B, 0)
-    idx = np.flatnonzero(ok)
-    bg = np.zeros((nblk, 2))
-    bg[:, 0] = np.interp(blk_pos, idx, land_s[idx])
-    tp = np.interp(blk_pos, idx, top_s[idx]).astype(np.float64)
-    amp = np.maximum(tp - bg[:, 0], 4.0)
-    state = dict(Rref=Rref, n=n, turns=turns, nb=nb, bg=bg, amp=amp, sigma=0.3, found=found, B=B)
-    _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, state)
-    return _track_of(state)
+    nb = 64 * max(1, int(round(B / 64 / block_rays)))
+    radius = np.empty(n)
+    trusted = np.empty(n, bool)
+    st = _ring(c, N, nb, n, 0, min(turns, CALIBRATE_TURNS))
+    sigma = _calibrate(img, cx, cy, theta0, sign, N, hw, light, lam, st)
+    for t0 in range(0, turns, ring_turns):
+        lo, hi = max(0, t0 - 1), min(turns, t0 + ring_turns + 1)
+        st = _ring(c, N, nb, n, lo, hi)
+        st["sigma"] = sigma
+        _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, st)
+        a, b = t0 * N, min(n, (t0 + ring_turns) * N)
+        radius[a:b] = st["Rref"][a - lo * N:b - lo * N]
+        rays = np.minimum(np.rint(np.arange(a, b) * (B / N)).astype(np.int64), got - 1)
+        trusted[a:b] = c.found[rays]
+    return Track(radius, trusted, c.found, B, turns, {"sigma": sigma})
 
 
-
-
-def _track_of(st):
-    n, B, found = st["n"], st["B"], st["found"]
-    radius = st["Rref"][:n].astype(np.float64)
-    N = (st["Rref"].shape[0] - 1) // st["turns"]
-    trusted = found[np.minimum(np.rint(np.arange(n) * (B / N)).astype(np.int64), len(found) - 1)]
-    return Track(radius, trusted, found, B, st["turns"], st)
+def _ring(c, N, nb, n, lo, hi):
+    """The fit's state for turns ``lo`` to ``hi`` (samples ``lo·N`` … ``min(n, hi·N)``): the reference
+    radius at every sample from the coarse rays (linear between them), land and top per block from
+    the rays' (``nb`` blocks a turn). Only the rays of these turns (and four turns either side, for
+    the levels) are looked at."""
+    B = c.B
+    a, b = lo * N, min(n, hi * N)
+    pos = np.arange(a, b + 1) * (B / N)                           # the samples, in rays
+    k = np.minimum(pos.astype(np.int64), len(c.R) - 2)
+    f = pos - k
+    Rref = np.full((hi - lo) * N + 1, -1e6, np.float32)
+    Rref[:b - a + 1] = c.R[k] * (1.0 - f) + c.R[k + 1] * f
+    if b - a + 1 > 0 and pos[-1] > len(c.R) - 1:                 # held flat past the last ray, as np.interp does
+        Rref[:b - a + 1][pos > len(c.R) - 1] = c.R[-1]
+    pos = (np.arange(lo * nb, hi * nb) + 0.5) * (B / nb)          # the blocks' centres, in rays
+    r0, r1 = max(0, int(pos[0]) - 4 * B), min(len(c.R), int(pos[-1]) + 4 * B)
+    idx = np.flatnonzero(c.land[r0:r1] >= 0) + r0
+    if len(idx) < 2:
+        idx = np.flatnonzero(c.land >= 0)
+    bg = np.zeros(((hi - lo) * nb, 2))
+    bg[:, 0] = np.interp(pos, idx, c.land[idx])
+    amp = np.maximum(np.interp(pos, idx, c.top[idx]) - bg[:, 0], 4.0)
+    return dict(Rref=Rref, n=b - a, turns=hi - lo, nb=nb, bg=bg, amp=amp, sigma=0.3)
 
 
 def _film_law(bg, amp, nb, k=65, beta=None):
     """The band's top as a straight line of the film under it, ``top = alpha + beta·land``: ``beta``
-    from how the blocks' tops follow their lands about their neighbourhood's means (a picture's
-    lighting changes slowly, a radiograph's texture quickly), ``alpha`` per block, smoothed over
-    ``k`` blocks (izdat's renders: alpha = 0.45 × 255, beta = 0.55)."""
+    from how the blocks' tops follow their lands (a radiograph's shapes span the film's range),
+    ``alpha`` per block, smoothed over ``k`` blocks (a picture's lighting changes slowly) (izdat's renders: alpha = 0.45 × 255, beta = 0.55)."""
     land = bg[:, 0]
     top = land + amp
     if beta is not None:
@@ -576,46 +581,40 @@ def _film_law(bg, amp, nb, k=65, beta=None):
     return _smooth_blocks(top - beta * land, nb, k), beta
 
 
-#: Blurs (px) tried on the outer turns, and the blur under which a picture counts as sharp.
+#: Blurs (px) tried on the outer CALIBRATE_TURNS turns, and the blur under which a picture counts as sharp.
 SIGMAS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)
 SHARP_PX = 0.3
+CALIBRATE_TURNS = 8
 
 
-def _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, st, calibrate_turns=8):
-    """The fine fit's passes over the pixels (see :func:`fine_pass`); updates the state ``st``.
-
-    The picture's blur σ (px) is chosen first on the outer ``calibrate_turns`` turns alone: two passes
-    over a copy of their groove, then one more from there for each σ in ``SIGMAS``; the σ whose
-    model leaves the least residual wins (refined by a parabola). Then ``passes`` over every pixel."""
-    Rref, n, turns, nb = st["Rref"], st["n"], st["turns"], st["nb"]
-    kt = min(turns, calibrate_turns)
-    n_c = min(n, kt * N)
-    ref = np.full(kt * N + 1, -1e6, np.float32)
-    ref[:n_c + 1] = Rref[:n_c + 1]
-    inner = float(np.min(ref[max(0, n_c - N):n_c + 1])) + (hw if kt < turns else -hw - 3.0)
-    cal = dict(st, Rref=ref, n=n_c, turns=kt, bg=st["bg"][:kt * nb].copy(), amp=st["amp"][:kt * nb].copy(),
-               sigma=SIGMAS[len(SIGMAS) // 2])
+def _calibrate(img, cx, cy, theta0, sign, N, hw, light, lam, st):
+    """The picture's blur σ (px), chosen on the turns of ``st`` (the outer ones): two passes over
+    their groove, then one more from there for each σ in ``SIGMAS``; the σ whose model leaves the
+    least residual wins (the vertex of the parabola through it and its neighbours). Under
+    ``SHARP_PX`` the residual cannot tell a blur from the film's texture: the picture is sharp (0)."""
+    st["sigma"] = SIGMAS[len(SIGMAS) // 2]
     for p in range(2):
-        _pass(img, cx, cy, theta0, sign, N, hw, light, lam, cal, first=p == 0, film=p > 0, r_lo=max(inner, 0.0))
+        _pass(img, cx, cy, theta0, sign, N, hw, light, lam, st, first=p == 0, film=p > 0)
     tried = []
     for sg in SIGMAS:             # one more pass each from the same start: how well each blur explains the pixels
-        trial = dict(cal, Rref=ref.copy(), bg=cal["bg"].copy(), amp=cal["amp"].copy(), sigma=sg)
-        tried.append(_pass(img, cx, cy, theta0, sign, N, hw, light, lam, trial, first=False, film=True,
-                           r_lo=max(inner, 0.0)))
+        trial = dict(st, Rref=st["Rref"].copy(), sigma=sg)
+        tried.append(_pass(img, cx, cy, theta0, sign, N, hw, light, lam, trial, first=False, film=True))
     k = int(np.argmin(tried))
-    st["sigma"] = SIGMAS[k]
+    sigma = SIGMAS[k]
     if 0 < k < len(tried) - 1:              # the vertex of the parabola through the best and its neighbours
         (x0, x1, x2), (y0, y1, y2) = SIGMAS[k - 1:k + 2], tried[k - 1:k + 2]
         num = (x1 - x0) ** 2 * (y1 - y2) - (x1 - x2) ** 2 * (y1 - y0)
         den = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0)
         if den != 0:
-            st["sigma"] = float(min(max(x1 - 0.5 * num / den, x0), x2))
-    # the film under each pixel is read from its neighbours only where the picture is sharp enough
-    # to show it; a blurred picture's pixels mix film and groove, and the blocks' levels do better.
-    # Under SHARP_PX the residual cannot tell a blur from the film's texture: the picture is sharp
-    sharp = st["sigma"] < SHARP_PX
-    if sharp:
-        st["sigma"] = 0.0
+            sigma = float(min(max(x1 - 0.5 * num / den, x0), x2))
+    return 0.0 if sigma < SHARP_PX else sigma
+
+
+def _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, st):
+    """``passes`` over the pixels of the turns in ``st`` at its blur σ. The film under each pixel is
+    read from its neighbours only where the picture is sharp enough to show it; a blurred picture's
+    pixels mix film and groove, and the blocks' levels do better."""
+    sharp = st["sigma"] == 0.0
     for p in range(passes):
         _pass(img, cx, cy, theta0, sign, N, hw, light, lam, st, first=p == 0, film=sharp and p > 0)
 

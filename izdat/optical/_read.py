@@ -127,25 +127,23 @@ class Groove:
         """The lateral modulation (m) of the programme: the radius less the straight line that best
         fits the programme's inward run (what is left of the spiral is far below the audio band's
         velocities and goes in the playback curve's subsonic filter)."""
-        return self._detrended(self.program_start, self.program_end)
+        slope, offset = self._run()
+        a, b = self.program_start, self.program_end
+        return self.radius_m[a:b] - (offset + slope * np.arange(b - a))
 
-    def _detrended(self, a, b):
-        r = self.radius_m[a:b]
-        lo, hi = self.program_start - a, self.program_end - a
-        i = np.arange(len(r), dtype=np.float64)
-        if hi - lo >= 2:
-            # the least-squares line in closed form about the run's middle (np.polyfit's lstsq on
-            # millions of samples costs half a second)
-            x = i[lo:hi]
-            y = r[lo:hi].astype(np.float64)
-            xm = 0.5 * (lo + hi - 1)
-            ym = float(y.mean())
-            xc = x - xm
-            slope = float(np.dot(xc, y - ym) / np.dot(xc, xc))
-            offset = ym - slope * xm
-        else:
-            slope, offset = 0.0, float(r.mean()) if r.size else 0.0
-        return r - (offset + slope * i)
+    def _run(self, chunk=1 << 20):
+        """The least-squares line ``offset + slope·i`` (m) through the programme's radius, i counted
+        from the programme's start; in closed form about the run's middle, chunk by chunk (no copy
+        of the side)."""
+        r = self.radius_m[self.program_start:self.program_end]
+        n = len(r)
+        if n < 2:
+            return 0.0, float(r.mean()) if n else 0.0
+        xm = 0.5 * (n - 1)
+        ym = float(r.sum()) / n
+        sxy = sum(float(np.dot(np.arange(c, min(n, c + chunk)) - xm, r[c:c + chunk] - ym)) for c in range(0, n, chunk))
+        slope = sxy / (n * (n * n - 1) / 12.0)
+        return slope, ym - slope * xm
 
     def pitch_um(self) -> np.ndarray:
         """Pitch (µm per turn) along the programme, one value per whole turn."""
@@ -187,24 +185,22 @@ class Groove:
         eq = eq if isinstance(eq, Equalisation) else equalisation(eq)
         fs = self.sample_rate
         a, b = self.program_start, self.program_end
-        x = self._pixel_limited(self._detrended(a, b), self.radius_m[a:b])
-        # the playback curve applied exactly (in the frequency domain), as Record.playback does; a long
-        # side in blocks with margins longer than the curve's memory, so the FFT stays small
-        block, margin = int(30 * fs), int(2 * fs)
-        if len(x) <= block + 2 * margin:
-            audio = eq.to_audio(x, fs)
-        else:
-            audio = np.empty(len(x))
-            for a0 in range(0, len(x), block):
-                lo, hi = max(0, a0 - margin), min(len(x), a0 + block + margin)
-                b0 = min(len(x), a0 + block)
-                audio[a0:b0] = eq.to_audio(x[lo:hi], fs)[a0 - lo:b0 - lo]
-        if gain_m:
-            audio = audio / gain_m
-        else:
+        slope, offset = self._run()
+        # the playback curve applied exactly (in the frequency domain), as Record.playback does; in
+        # ten-second blocks with margins longer than the curve's memory, so no copy of the side is made
+        block, margin = int(10 * fs), int(2 * fs)
+        n = b - a
+        audio = np.empty(n, np.float32)
+        for a0 in range(0, n, block):
+            lo, hi = max(0, a0 - margin), min(n, a0 + block + margin)
+            b0 = min(n, a0 + block)
+            r = self.radius_m[a + lo:a + hi]
+            x = self._pixel_limited(r - (offset + slope * np.arange(lo, hi)), r)
+            audio[a0:b0] = eq.to_audio(x, fs)[a0 - lo:b0 - lo] / (gain_m or 1.0)
+        if not gain_m:
             peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-            audio = audio * (10 ** (-1 / 20) / peak if peak > 0 else 0.0)
-        return Audio(audio.astype(np.float32), fs).resample(sample_rate)
+            audio *= 10 ** (-1 / 20) / peak if peak > 0 else 0.0
+        return Audio(audio, fs).resample(sample_rate)
 
 
 class OpticalReader:
