@@ -259,7 +259,7 @@ class OpticalReader:
         r_end = max(2e-3 * px_per_m, guess.inner_radius_px - 2 * guess.pitch_px)
         track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
                              guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
-                             light=self.light_groove, passes=_passes_for(dpi))
+                             light=self.light_groove)
         # the groove itself pins the centre better than the spiral finder: seen from a centre e off,
         # every turn's radius carries −e·u(θ); a tenth of a pixel already costs the audio (timing)
         shift = _centre_error(track.radius, n_rev, guess.start_angle, guess.direction)
@@ -268,7 +268,7 @@ class OpticalReader:
             n = len(track.radius) if n is None else n
             track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
                                  guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
-                                 light=self.light_groove, passes=_passes_for(dpi))
+                                 light=self.light_groove)
         radius, trusted = track.radius, track.trusted
         if len(radius) < n_rev // 2 or trusted.mean() < 0.5:
             raise PictureError("the picture holds no readable groove: the spiral could not be followed")
@@ -290,7 +290,7 @@ class OpticalReader:
         r_end = (meta.end_radius_mm - 4.0) * 1e-3 * px_per_m if meta.end_radius_mm else None
         track = _fine.follow(img, meta.centre_px[0], meta.centre_px[1], math.radians(meta.start_angle_deg), sign,
                              n_rev, meta.start_radius_mm * 1e-3 * px_per_m, width_px, land_px, n_samples=n,
-                             r_end=r_end, light=self.light_groove, passes=_passes_for(dpi))
+                             r_end=r_end, light=self.light_groove)
         if len(track.radius) < n:
             raise PictureError("the picture holds no readable groove where its record.json says the groove is")
         return Groove(track.radius / px_per_m, n_rev, meta.rpm, meta.program_start, meta.program_end, track.trusted,
@@ -298,12 +298,6 @@ class OpticalReader:
                       float(dpi), width_px / px_per_m,
                       notes={"turns_read": track.turns, "blur_px": track.state["sigma"],
                              "rays_found": float(track.rays_found.mean()) if track.rays_found.size else 0.0})
-
-
-def _passes_for(dpi) -> int:
-    """Fine passes over the pixels: two at up to 1200 DPI (the third gains a fraction of a dB there and
-    costs a fifth of the read), three above, where 2400 DPI pictures need it for their last 2 dB."""
-    return 2 if float(dpi) <= 1250.0 else 3
 
 
 def _centre_error(radius, n_rev, start_angle, direction):
