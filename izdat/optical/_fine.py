@@ -517,6 +517,7 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     c = coarse_track(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, n_samples=n_samples, r_end=r_end,
                      light=light)
     B, got = c.B, len(c.R)
+    c.R = c.R.astype(np.float32)                  # a start for the fine fit: float32 is a thousandth of a pixel
     if got < B // 2 or (c.land >= 0).sum() < 2:
         return Track(np.zeros(0), np.zeros(0, bool), c.found, B, 0)
     n = int(n_samples) if n_samples is not None else int((got - 1) * N // B)
@@ -545,13 +546,13 @@ def _ring(c, N, nb, n, lo, hi):
     the levels) are looked at."""
     B = c.B
     a, b = lo * N, min(n, hi * N)
-    pos = np.arange(a, b + 1) * (B / N)                           # the samples, in rays
-    k = np.minimum(pos.astype(np.int64), len(c.R) - 2)
-    f = pos - k
     Rref = np.full((hi - lo) * N + 1, -1e6, np.float32)
-    Rref[:b - a + 1] = c.R[k] * (1.0 - f) + c.R[k + 1] * f
-    if b - a + 1 > 0 and pos[-1] > len(c.R) - 1:                 # held flat past the last ray, as np.interp does
-        Rref[:b - a + 1][pos > len(c.R) - 1] = c.R[-1]
+    last = len(c.R) - 1
+    for s0 in range(a, b + 1, 1 << 18):                          # linear between rays, a slice at a time
+        pos = np.arange(s0, min(b + 1, s0 + (1 << 18))) * (B / N)  # the samples, in rays
+        k = np.minimum(pos.astype(np.int64), last - 1)
+        f = np.minimum(pos - k, 1.0)                              # held flat past the last ray, as np.interp does
+        Rref[s0 - a:s0 - a + len(pos)] = c.R[k] * (1.0 - f) + c.R[k + 1] * f
     pos = (np.arange(lo * nb, hi * nb) + 0.5) * (B / nb)          # the blocks' centres, in rays
     r0, r1 = max(0, int(pos[0]) - 4 * B), min(len(c.R), int(pos[-1]) + 4 * B)
     idx = np.flatnonzero(c.land[r0:r1] >= 0) + r0
