@@ -66,8 +66,11 @@ PRESETS = {
 
 
 def age(pixels: np.ndarray, *, dpi: float, ageing: Ageing = PRESETS["photographed"], seed: int = 0) -> np.ndarray:
-    """An aged copy of ``pixels`` (uint8 grey, rows × columns) at ``dpi`` dots per inch."""
+    """An aged copy of ``pixels`` (uint8 or uint16 grey, rows × columns) at ``dpi`` dots per inch;
+    8-bit, as a photo or a scanner's JPEG is."""
     img = np.asarray(pixels)
+    if img.ndim == 2 and img.dtype == np.uint16:
+        img = (np.right_shift(img, 8) + (np.bitwise_and(img, 255) >= 128)).clip(0, 255).astype(np.uint8)
     if img.ndim != 2 or img.dtype != np.uint8:
         raise PictureError(f"age needs an 8-bit grey picture (rows × columns), not {img.dtype} of shape {img.shape}")
     rng = np.random.default_rng([seed, 0xA6E])

@@ -56,11 +56,12 @@ def check_dpi(dpi: float) -> float:
 
 def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), dpi: float = 1200,
                  xray: str | Path | tuple | None = None, seed: int = 0, hole_offset_mm: float | None = None,
-                 feed_mm_min: float = 600.0, depth_mm: float = 0.06, bar=None) -> dict[str, Path]:
+                 feed_mm_min: float = 600.0, depth_mm: float = 0.06, bits: int = 8, bar=None) -> dict[str, Path]:
     """Write the chosen ``formats`` of ``record`` into ``outdir``, all or nothing.
 
     ``xray`` is a built-in kind, a file, ``None`` (a kind chosen by ``seed``) or a ``(film, info)``
-    pair from :func:`backdrop`. Returns the paths written, by format (see :data:`FORMATS`);
+    pair from :func:`backdrop`; ``bits`` (8 or 16) the grey depth of record.png. Returns the paths
+    written, by format (see :data:`FORMATS`);
     ``bar`` is an optional progress object with ``add_task``/``advance`` (rich).
     """
     formats = check_formats(formats)
@@ -74,7 +75,7 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
         if "png" in formats or "json" in formats:
             film, film_info = xray if isinstance(xray, tuple) else backdrop(xray, seed)
             if "png" in formats:
-                picture = render(record, dpi=dpi, xray=film, seed=seed, hole_offset_mm=hole_offset_mm)
+                picture = render(record, dpi=dpi, xray=film, seed=seed, hole_offset_mm=hole_offset_mm, bits=bits)
                 write_grey_png(stage / FORMATS["png"], picture.pixels, dpi=dpi)
                 meta["picture"] = {"file": FORMATS["png"], **picture.info()}
                 _advance(bar, steps)

@@ -1,6 +1,6 @@
 """Render a Record as a scan would show it: the groove, anti-aliased at true size, on X-ray film.
 
-The picture is 8-bit grey, the record lying on a light scanner lid. Every groove is drawn as the
+The picture is 8-bit grey (16-bit on request), the record lying on a light scanner lid. Every groove is drawn as the
 band the cutting stylus swept at each angle — radially ``[R − w/2, R + w/2]`` around its centre
 radius ``R`` — with exact area coverage across the band's edges, so an optical reader can find
 both walls with sub-pixel precision. Pixel centres sit at integer coordinates, x right, y down.
@@ -33,7 +33,7 @@ MAX_DPI = 4800
 
 @dataclass(frozen=True, eq=False)
 class Picture:
-    """A rendered record: grey pixels (uint8, rows × columns) and where things lie in them."""
+    """A rendered record: grey pixels (uint8 or uint16, rows × columns) and where things lie in them."""
 
     pixels: np.ndarray
     dpi: float
@@ -44,7 +44,7 @@ class Picture:
 
     def info(self) -> dict:
         h, w = self.pixels.shape
-        return {"dpi": self.dpi, "width_px": w, "height_px": h,
+        return {"dpi": self.dpi, "width_px": w, "height_px": h, "bits": 16 if self.pixels.dtype == np.uint16 else 8,
                 "pixel_convention": "pixel centres at integer coordinates, x to the right, y down",
                 "spiral_centre_px": list(self.centre_px), "hole_centre_px": list(self.hole_centre_px),
                 "hole_offset_mm": self.hole_offset_mm, "groove_start_angle_deg": self.start_angle_deg,
@@ -57,7 +57,7 @@ def start_angle_deg(seed: int) -> float:
 
 
 def render(record: Record, *, dpi: float = 1200, xray: np.ndarray | None = None, seed: int = 0,
-           hole_offset_mm: float | None = None) -> Picture:
+           hole_offset_mm: float | None = None, bits: int = 8) -> Picture:
     """Draw ``record`` at ``dpi`` dots per inch over the radiograph ``xray``.
 
     Parameters
@@ -73,7 +73,12 @@ def render(record: Record, *, dpi: float = 1200, xray: np.ndarray | None = None,
         Seeds the scissor-cut outline, the burnt hole and its place, and where the groove starts.
     hole_offset_mm : float, optional
         How far the burnt hole misses the spiral centre (mm, 0–20); default random in 1–4 mm.
+    bits : int
+        Grey levels of the picture: 8 (uint8, default) or 16 (uint16, as an archival scan keeps
+        them; a groove's wall then sits 256 times finer).
     """
+    if bits not in (8, 16):
+        raise GrooveError(f"bits must be 8 or 16, not {bits!r}")
     if not isinstance(dpi, (int, float)) or not math.isfinite(dpi) or not 50 <= dpi <= MAX_DPI:
         raise GrooveError(f"dpi must be between 50 and {MAX_DPI} dots per inch, not {dpi!r}")
     rng = np.random.default_rng([seed, 0x1A7E])
@@ -102,8 +107,8 @@ def render(record: Record, *, dpi: float = 1200, xray: np.ndarray | None = None,
     radii_px = np.empty(len(record.radius_m) + 1, np.float32)
     radii_px[:-1] = record.radius_m * px_per_m
     radii_px[-1] = radii_px[-2]
-    out = np.empty((size, size), np.uint8)
-    _draw(out, radii_px, record.samples_per_rev, cx, cy, start_angle, record.groove_width_m / 2 * px_per_m,
+    out = np.empty((size, size), np.uint16 if bits == 16 else np.uint8)
+    _draw(out, float(2 ** bits - 1), radii_px, record.samples_per_rev, cx, cy, start_angle, record.groove_width_m / 2 * px_per_m,
           edge, cx - disc_r_px, cy - disc_r_px, film, film_scale, hx, hy, hole, char_px, char_noise)
     return Picture(out, float(dpi), (cx, cy), (hx, hy), float(hole_offset_mm),
                    math.degrees(start_angle) % 360)
@@ -168,7 +173,7 @@ def _band(r, centre, hw):
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
-def _draw(out, radii, n_rev, cx, cy, start, hw, edge, x0, y0, film, film_scale, hx, hy, hole, char_px, char_noise):
+def _draw(out, full, radii, n_rev, cx, cy, start, hw, edge, x0, y0, film, film_scale, hx, hy, hole, char_px, char_noise):
     h, w = out.shape
     turns = (radii.shape[0] - 1) // n_rev
     r_max = radii[0] + hw + 1
@@ -178,7 +183,7 @@ def _draw(out, radii, n_rev, cx, cy, start, hw, edge, x0, y0, film, film_scale, 
     hole_reach = hole.max() + char_px + 2
     fs = film.shape[0]
     two_pi = 2 * math.pi
-    lid = np.uint8(LID * 255 + 0.5)
+    lid = int(LID * full + 0.5)
     for y in numba.prange(h):
         guess = 0
         dy = cy - y
@@ -244,4 +249,4 @@ def _draw(out, radii, n_rev, cx, cy, start, hw, edge, x0, y0, film, film_scale, 
                 cut = min(1.0, max(0.0, hrad - hr + 0.5))
                 v = v * (1 - cut) + LID * cut
             v = v * inside + LID * (1 - inside)
-            out[y, x] = np.uint8(min(255.0, max(0.0, v * 255 + 0.5)))
+            out[y, x] = int(min(full, max(0.0, v * full + 0.5)))

@@ -32,3 +32,11 @@ def test_a_shift_moves_the_picture_by_that_many_millimetres():
 def test_age_refuses_colour_arrays():
     with pytest.raises(PictureError, match="8-bit grey"):
         age(np.zeros((10, 10, 3), np.uint8), dpi=600)
+
+
+def test_a_16_bit_picture_ages_into_8_bits():
+    """A photo or a scanner's JPEG is 8-bit: a 16-bit picture is rounded to it before ageing."""
+    from izdat.age import Ageing, age
+    fine = np.full((64, 64), 257 * 100 + 200, np.uint16)          # 100.78 on the 8-bit scale
+    out = age(fine, dpi=1200, ageing=Ageing(), seed=0)
+    assert out.dtype == np.uint8 and np.all(out == 101)

@@ -89,7 +89,7 @@ def test_bad_songs_get_one_sentence_exit_2_and_no_files(izdat, tmp_path, make, w
 
 @pytest.mark.parametrize("args,words", [(["--rpm", "-78"], "rpm"), (["--diameter", "0"], "diameter"),
                                         (["--dpi", "0"], "dpi"), (["--format", "pdf"], "unknown format"),
-                                        (["--eq", "edison"], "unknown equalisation"),
+                                        (["--eq", "edison"], "unknown equalisation"), (["--bits", "12"], "8 or 16"),
                                         (["--lpi", "100", "--pitch-mm", "0.3"], "once")])
 def test_absurd_settings_get_one_sentence_and_exit_2(izdat, song, tmp_path, args, words):
     code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, *args)

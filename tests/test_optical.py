@@ -136,13 +136,29 @@ def test_the_pixel_limit_says_how_to_lift_it(tmp_path):
     assert load_picture(path, max_pixels=None).pixels.shape == (300, 300)
 
 
-def test_16_bit_and_colour_pictures_load_as_8_bit_grey(tmp_path):
+def test_16_bit_pictures_keep_their_bits_and_colour_ones_load_as_8_bit_grey(tmp_path):
     grey = (np.arange(64 * 64).reshape(64, 64) % 256).astype(np.uint8)
-    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "g16.png")
+    fine = (np.arange(64 * 64).reshape(64, 64) * 16).astype(np.uint16)
+    Image.fromarray(fine).save(tmp_path / "g16.png")
     Image.fromarray(np.stack([grey] * 3, axis=2)).save(tmp_path / "rgb.png", dpi=(600, 600))
-    assert np.array_equal(load_picture(tmp_path / "g16.png").pixels, grey)
+    g16 = load_picture(tmp_path / "g16.png").pixels
+    assert g16.dtype == np.uint16 and np.array_equal(g16, fine)
     rgb = load_picture(tmp_path / "rgb.png")
-    assert rgb.dpi == 600 and np.abs(rgb.pixels.astype(int) - grey).max() <= 1
+    assert rgb.dpi == 600 and rgb.pixels.dtype == np.uint8 and np.abs(rgb.pixels.astype(int) - grey).max() <= 1
+
+
+def test_a_16_bit_render_reads_finer_than_an_8_bit_one(tmp_path):
+    """The same cut on plain film at 8 and 16 bits: the 16-bit picture's walls sit 256 times finer
+    and the tone comes back cleaner (measured 44.3 against 45.2 dB)."""
+    record = Lathe(diameter_mm=120, inner_radius_mm=30, level_db=-6).cut(_tone())
+    plain = (np.full((2, 2), 0.2, np.float32), {"kind": "plain film"})
+    snr = {}
+    for bits in (8, 16):
+        write_record(record, tmp_path / str(bits), formats=("png", "json"), dpi=1200, seed=1, xray=plain, bits=bits)
+        assert load_picture(tmp_path / str(bits) / "record.png").pixels.dtype == (np.uint16 if bits == 16 else np.uint8)
+        audio, _ = play_picture(tmp_path / str(bits) / "record.png")
+        snr[bits] = tone_snr_db(audio.samples, FS)
+    assert snr[16] > snr[8] + 0.5 and snr[8] > 42
 
 
 def test_a_2400_dpi_render_gives_the_tone_back_at_42_db(tmp_path):

@@ -38,6 +38,7 @@ def cut(
     max_slope: float = typer.Option(0.5, help="Steepest groove a stylus tracks (lateral/tangential velocity)."),
     trim: Optional[float] = typer.Option(None, help="Cut only the first SECONDS of the song."),
     dpi: float = typer.Option(1200.0, help="Resolution of record.png (dots per inch)."),
+    bits: int = typer.Option(8, help="Grey depth of record.png: 8, or 16 as an archival scan keeps it."),
     xray: Optional[str] = typer.Option(None, help="Radiograph: skull, hand, chest, or a PNG/JPEG/TIFF/DICOM file (default: a built-in chosen by --seed)."),
     hole_offset: Optional[float] = typer.Option(None, help="How far the burnt hole misses the spiral centre (mm) (default 1–4 mm, by --seed)."),
     seed: int = typer.Option(0, help="Seed for the X-ray, the scissor cut and the hole."),
@@ -55,6 +56,8 @@ def cut(
     pitch_um = lpi_to_um(lpi) if lpi is not None else (pitch_mm * 1e3 if pitch_mm is not None else 254.0)
     formats = check_formats(format.split(","))
     check_dpi(dpi)
+    if bits not in (8, 16):
+        raise GrooveError(f"--bits must be 8 or 16, not {bits}")
     lathe = Lathe(rpm=parse_rpm(rpm), diameter_mm=diameter, inner_radius_mm=inner_radius,
                   outer_margin_mm=outer_margin, pitch_um=pitch_um, groove_width_um=groove_width, land_um=land,
                   variable_pitch=pitch == "variable", eq=equalisation(eq, turnover_hz=turnover, rolloff_10khz_db=rolloff),
@@ -73,7 +76,7 @@ def cut(
         record = lathe.cut(audio, trim_s=trim)
         bar.update(task, total=1, completed=1)
         written = write_record(record, out, formats=formats, dpi=dpi, xray=film, seed=seed,
-                               hole_offset_mm=hole_offset, feed_mm_min=feed, depth_mm=depth, bar=bar)
+                               hole_offset_mm=hole_offset, feed_mm_min=feed, depth_mm=depth, bits=bits, bar=bar)
     info = record.info()
     console.print(f"cut {record.program_s:.1f} s into {record.turns:.0f} turns from "
                   f"{info['program_start_radius_mm']:.1f} to {info['program_end_radius_mm']:.1f} mm, "

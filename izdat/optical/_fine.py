@@ -26,6 +26,7 @@ import numba
 import numpy as np
 
 from izdat.optical._coarse import coarse_track
+from izdat.optical._profiles import unit
 
 TWO_PI = 2 * math.pi
 
@@ -108,7 +109,7 @@ def _row(img, y, x0, cx, cy, theta0, sign, N, Rref, n, turns, win, bg, amp, alph
             continue
         i0 = best * N + j0
         d = r - (Rref[i0] * (1.0 - a) + Rref[i0 + 1] * a)
-        v = float(img[y, x])
+        v = float(img[y, x]) * unit(img)
         if not light:
             v = 255.0 - v
         # land level and contrast between the centres of this block and its neighbour
@@ -148,7 +149,7 @@ def _row(img, y, x0, cx, cy, theta0, sign, N, Rref, n, turns, win, bg, amp, alph
             # what this pixel says the film is: v = L·(1 + (β − 1)·p) + α·p, solved for L; a witness
             # as good as its profile is sure (a wall pixel's grey level is mostly the groove's place)
             al = alpha[qa] * (1.0 - fb) + alpha[qz] * fb
-            f = 1.0 + (beta - 1.0) * pr
+            f = max(1.0 + (beta - 1.0) * pr, 0.1)
             row_f[k, 7] = (v - al * pr) / f
             row_f[k, 8] = f * f / (1.0 + 50.0 * jac * jac)
             row_f[k, 6] = al
@@ -578,7 +579,7 @@ def _film_law(bg, amp, nb, k=65, beta=None):
     # as if one grey level of spread in every block said so
     mu = float(len(land))
     beta = float((np.dot(dl, dt) + mu) / (np.dot(dl, dl) + mu))
-    beta = min(max(beta, 0.0), 1.5)
+    beta = min(max(beta, 0.1), 1.5)          # a band darker than its film, or ten times lighter: no
     return _smooth_blocks(top - beta * land, nb, k), beta
 
 
@@ -600,6 +601,7 @@ def _calibrate(img, cx, cy, theta0, sign, N, hw, light, lam, st):
     for sg in SIGMAS:             # one more pass each from the same start: how well each blur explains the pixels
         trial = dict(st, Rref=st["Rref"].copy(), sigma=sg)
         tried.append(_pass(img, cx, cy, theta0, sign, N, hw, light, lam, trial, first=False, film=True))
+    tried = [t if math.isfinite(t) else math.inf for t in tried]
     k = int(np.argmin(tried))
     sigma = SIGMAS[k]
     if 0 < k < len(tried) - 1:              # the vertex of the parabola through the best and its neighbours
@@ -646,5 +648,9 @@ def _pass(img, cx, cy, theta0, sign, N, hw, light, lam, st, *, first, film, r_lo
     Rref[:n + 1] += off
     # land and contrast per block, fitted to the pixels on the profile predicted
     bg, amp = _fit_levels(stats, bg, amp, nb)
+    if sigma >= SHARP_PX:
+        # under blur a land level sloping across the block mimics a shift of the groove (both are odd
+        # about its centre): fitted per block it takes up the groove's low tones (the land is flat)
+        bg[:, 1] = 0.0
     st.update(bg=bg, amp=amp, sigma=sigma, beta=beta if film else st.get("beta"))
     return noise

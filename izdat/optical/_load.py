@@ -1,8 +1,9 @@
-"""Load a record's picture as 8-bit grey pixels, with its DPI, within a deliberate pixel limit.
+"""Load a record's picture as grey pixels, with its DPI, within a deliberate pixel limit.
 
 Grey 8-bit pictures are decoded straight into one NumPy buffer (no second copy), so a 250 mm record
-at 2400 DPI (about 24,000 × 24,000 pixels) costs its grey bytes and little more. 16-bit and colour
-pictures are reduced to 8-bit grey band by band.
+at 2400 DPI (about 24,000 × 24,000 pixels) costs its grey bytes and little more. 16-bit grey
+pictures keep their 16 bits (uint16: an archival scan's finer levels place a groove's wall 256
+times finer); colour pictures are reduced to 8-bit grey band by band.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ BAND_ROWS = 512
 
 @dataclass(frozen=True, eq=False)
 class Scan:
-    """A picture of a record: grey pixels (uint8, rows × columns, pixel centres at integer
+    """A picture of a record: grey pixels (uint8 or uint16, rows × columns, pixel centres at integer
     coordinates, x right, y down) and its resolution in dots per inch (``None`` if unknown)."""
 
     pixels: np.ndarray
@@ -47,11 +48,11 @@ class Scan:
 
 
 def scan_of(pixels: np.ndarray, dpi: float | None = None) -> Scan:
-    """Wrap a grey array (uint8, or float in 0–1) as a :class:`Scan`."""
+    """Wrap a grey array (uint8, uint16, or float in 0–1) as a :class:`Scan`."""
     a = np.asarray(pixels)
     if a.ndim != 2 or min(a.shape) < 16:
         raise PictureError(f"a picture must be a 2-D grey array of at least 16 × 16 pixels, not shape {a.shape}")
-    if a.dtype != np.uint8:
+    if a.dtype not in (np.uint8, np.uint16):
         a = np.clip(np.asarray(a, np.float32) * 255 + 0.5, 0, 255).astype(np.uint8)
     return Scan(a, _check_dpi(dpi), None)
 
@@ -59,7 +60,7 @@ def scan_of(pixels: np.ndarray, dpi: float | None = None) -> Scan:
 def load_picture(path: str | Path, *, dpi: float | None = None, max_pixels: int | None = MAX_PIXELS,
                  svg_dpi: float = 1200.0) -> Scan:
     """Read a picture of a record (PNG, TIFF 8/16-bit, JPEG, grey or colour; SVG rasterised at
-    ``svg_dpi``) as 8-bit grey.
+    ``svg_dpi``) as grey: uint16 for 16-bit grey pictures, else uint8.
 
     Parameters
     ----------
@@ -112,7 +113,8 @@ def load_picture(path: str | Path, *, dpi: float | None = None, max_pixels: int 
 
 
 def _grey(im: Image.Image) -> np.ndarray:
-    """8-bit grey pixels of ``im``, decoded into one buffer where the format allows."""
+    """Grey pixels of ``im`` (uint16 for 16-bit grey, else uint8), decoded into one buffer where the
+    format allows."""
     w, h = im.size
     if im.format == "JPEG" and im.mode != "L":
         im.draft("L", im.size)          # the JPEG decoder gives luminance directly
@@ -125,9 +127,15 @@ def _grey(im: Image.Image) -> np.ndarray:
         except (AttributeError, TypeError, ValueError):
             im = Image.open(im.filename)  # this Pillow will not decode into our buffer: the plain way
     im.load()
+    if im.mode.startswith("I;16") or (im.mode == "I" and im.getextrema()[1] > 255):
+        out = np.empty((h, w), np.uint16)
+        for y in range(0, h, BAND_ROWS):
+            band = np.asarray(im.crop((0, y, w, min(h, y + BAND_ROWS))))
+            out[y:y + band.shape[0]] = np.clip(band, 0, 65535)
+        return out
     out = np.empty((h, w), np.uint8)
-    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        scale = 1 / 257 if im.mode.startswith("I;16") else None
+    if im.mode in ("I", "F"):
+        scale = None
         for y in range(0, h, BAND_ROWS):
             band = np.asarray(im.crop((0, y, w, min(h, y + BAND_ROWS))))
             if scale is None:

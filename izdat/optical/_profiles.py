@@ -12,8 +12,15 @@ import numba
 import numpy as np
 
 @numba.njit(cache=True, inline="always")
+def unit(img):
+    """Grey levels of ``img`` per step of its pixels: 1 for 8-bit pictures, 255/65535 for 16-bit
+    ones (the reader works on the 0–255 scale)."""
+    return 1.0 if img.itemsize == 1 else 255.0 / 65535.0
+
+
+@numba.njit(cache=True, inline="always")
 def bilinear(img, x, y):
-    """Grey level (0–255) at (x, y); −1 outside the picture."""
+    """Grey level (0–255, whatever the picture's depth) at (x, y); −1 outside the picture."""
     h, w = img.shape
     if x < 0.0 or y < 0.0 or x >= w - 1 or y >= h - 1:
         return -1.0
@@ -23,7 +30,7 @@ def bilinear(img, x, y):
     ay = y - iy
     top = img[iy, ix] * (1.0 - ax) + img[iy, ix + 1] * ax
     bot = img[iy + 1, ix] * (1.0 - ax) + img[iy + 1, ix + 1] * ax
-    return top * (1.0 - ay) + bot * ay
+    return (top * (1.0 - ay) + bot * ay) * unit(img)
 
 
 @numba.njit(cache=True, parallel=True)
