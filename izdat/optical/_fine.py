@@ -515,6 +515,7 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     either side for their neighbours, so its working memory is a ring's, not the side's.
     """
     hw = 0.5 * float(width_px)
+    pitch = float(width_px) + max(float(land_px), 0.5)          # px, the closest two turns come
     c = coarse_track(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, n_samples=n_samples, r_end=r_end,
                      light=light)
     B, got = c.B, len(c.R)
@@ -532,11 +533,17 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
         lo, hi = max(0, t0 - 1), min(turns, t0 + ring_turns + 1)
         st = _ring(c, N, nb, n, lo, hi)
         st["sigma"] = sigma
+        start = st["Rref"].copy()
         _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, st)
         a, b = t0 * N, min(n, (t0 + ring_turns) * N)
-        radius[a:b] = st["Rref"][a - lo * N:b - lo * N]
+        fine, coarse = st["Rref"][a - lo * N:b - lo * N], start[a - lo * N:b - lo * N]
         rays = np.minimum(np.rint(np.arange(a, b) * (B / N)).astype(np.int64), got - 1)
         trusted[a:b] = c.found[rays]
+        # the fine fit may not take the groove to its neighbour's place (a picture too coarse or too
+        # blurred for the pixels to hold the groove): there the coarse track stands, untrusted
+        lost = ~(np.abs(fine - coarse) < 0.5 * pitch)
+        radius[a:b] = np.where(lost, coarse, fine)
+        trusted[a:b] &= ~lost
     return Track(radius, trusted, c.found, B, turns, {"sigma": sigma})
 
 
