@@ -598,8 +598,9 @@ CALIBRATE_TURNS = 8
 
 def _calibrate(img, cx, cy, theta0, sign, N, hw, light, lam, st):
     """The picture's blur σ (px), chosen on the turns of ``st`` (the outer ones): two passes over
-    their groove, then one more from there for each σ in ``SIGMAS``; the σ whose model leaves the
-    least residual wins (the vertex of the parabola through it and its neighbours). Under
+    their groove, then one more from there for each σ in ``SIGMAS`` (with the film read pixel by
+    pixel for the sharp ones, by blocks for the blurred, as the passes will); the σ whose model
+    leaves the least residual wins (the vertex of the parabola through it and its neighbours). Under
     ``SHARP_PX`` the residual cannot tell a blur from the film's texture: the picture is sharp (0)."""
     st["sigma"] = SIGMAS[len(SIGMAS) // 2]
     for p in range(2):
@@ -607,7 +608,7 @@ def _calibrate(img, cx, cy, theta0, sign, N, hw, light, lam, st):
     tried = []
     for sg in SIGMAS:             # one more pass each from the same start: how well each blur explains the pixels
         trial = dict(st, Rref=st["Rref"].copy(), sigma=sg)
-        tried.append(_pass(img, cx, cy, theta0, sign, N, hw, light, lam, trial, first=False, film=True))
+        tried.append(_pass(img, cx, cy, theta0, sign, N, hw, light, lam, trial, first=False, film=sg < SHARP_PX))
     tried = [t if math.isfinite(t) else math.inf for t in tried]
     k = int(np.argmin(tried))
     sigma = SIGMAS[k]
