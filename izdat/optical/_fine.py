@@ -500,7 +500,7 @@ class Track:
         self.rays_found = rays_found
         self.n_rays = n_rays
         self.turns = turns
-        self.state = state        # the fit's last reference, land, contrast and blur
+        self.state = state        # what the fit found: the picture's blur σ (px)
 
 
 def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_samples=None, r_end=None,
