@@ -69,7 +69,8 @@ def play(
         f"{(groove.program_end - groove.program_start) / groove.samples_per_rev:.1f} turns, pitch "
         f"{(pitch.min() if pitch.size else 0):.0f}–{(pitch.max() if pitch.size else 0):.0f} µm, {groove.direction}, "
         f"starting at {groove.start_angle_deg:.1f}°; {groove.duration_s:.2f} s at {groove.rpm:.4g} rpm, "
-        f"eq {curve.name}; tracking confidence {groove.confidence * 100:.1f} %", markup=False)
+        f"eq {curve.name}; picture blur {groove.notes.get('blur_px', 0.0):.2f} px; "
+        f"tracking confidence {groove.confidence * 100:.1f} %", markup=False)
     if report is not None:
         _report(picture, groove, report, max_pixels)
     typer.echo(str(out))
