@@ -1,7 +1,7 @@
 """Load a record's picture as grey pixels, with its DPI, within a deliberate pixel limit.
 
-Grey 8-bit pictures are decoded straight into one NumPy buffer (no second copy), so a 250 mm record
-at 2400 DPI (about 24,000 × 24,000 pixels) costs its grey bytes and little more. 16-bit grey
+Grey 8- and 16-bit pictures are decoded straight into one NumPy buffer (no second copy), so a 250 mm
+record at 2400 DPI (about 24,000 × 24,000 pixels) costs its grey bytes and little more. 16-bit grey
 pictures keep their 16 bits (uint16: an archival scan's finer levels place a groove's wall 256
 times finer); colour pictures are reduced to 8-bit grey band by band.
 """
@@ -118,10 +118,10 @@ def _grey(im: Image.Image) -> np.ndarray:
     w, h = im.size
     if im.format == "JPEG" and im.mode != "L":
         im.draft("L", im.size)          # the JPEG decoder gives luminance directly
-    if im.mode == "L" and getattr(im, "tile", None) and len(im.tile) >= 1:
-        buf = np.empty((h, w), np.uint8)
+    if im.mode in ("L", "I;16") and getattr(im, "tile", None) and len(im.tile) >= 1:
+        buf = np.empty((h, w), np.uint8 if im.mode == "L" else np.uint16)
         try:
-            im.im = Image.core.map_buffer(buf, (w, h), "raw", 0, ("L", 0, 1))
+            im.im = Image.core.map_buffer(buf, (w, h), "raw", 0, (im.mode, 0, 1))
             im.load()
             return buf
         except (AttributeError, TypeError, ValueError):
