@@ -504,7 +504,7 @@ class Track:
 
 
 def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_samples=None, r_end=None,
-           light=True, passes=2, lam=30.0, block_rays=2.0, ring_turns=32):
+           light=True, passes=2, lam=30.0, block_rays=2.0, ring_turns=16):
     """Follow the groove from ``r_start`` (px, at phase 0) inward: radius (px) at every sample.
 
     ``n_samples``: how many samples to read (record.json); otherwise the groove is followed until it
