@@ -16,6 +16,7 @@ import numpy as np
 
 from izdat.errors import GrooveError
 from izdat.lathe import Record
+from izdat.spiral import turn_outside
 
 __all__ = ["Picture", "render", "start_angle_deg", "PICTURE_MARGIN_MM"]
 
@@ -221,13 +222,7 @@ def _draw(out, full, radii, n_rev, cx, cy, start, hw, edge, x0, y0, film, film_s
                 jf = phase * (n_rev / two_pi)
                 j0 = min(int(jf), n_rev - 1)
                 a = jf - j0
-                # the last turn whose groove lies outside r (radii fall with the turn): walk from the
-                # neighbouring pixel's answer, which is almost always right or one turn off
-                lo = guess
-                while lo > 0 and radii[lo * n_rev + j0] < r:
-                    lo -= 1
-                while lo < turns - 1 and radii[(lo + 1) * n_rev + j0] >= r:
-                    lo += 1
+                lo = turn_outside(radii, n_rev, turns, j0, r, guess)
                 guess = lo
                 cover = 0.0
                 for k in range(max(0, lo - 1), min(turns, lo + 2)):

@@ -27,6 +27,7 @@ import numpy as np
 
 from izdat.optical._coarse import coarse_track
 from izdat.optical._profiles import unit
+from izdat.spiral import turn_outside
 
 TWO_PI = 2 * math.pi
 
@@ -89,11 +90,7 @@ def _row(img, y, x0, cx, cy, theta0, sign, N, Rref, n, turns, win, bg, amp, alph
             j0 = N - 1
         a = jf - j0
         r = math.sqrt(r2)
-        lo = guess
-        while lo > 0 and Rref[lo * N + j0] < r:
-            lo -= 1
-        while lo < turns - 1 and Rref[(lo + 1) * N + j0] >= r:
-            lo += 1
+        lo = turn_outside(Rref, N, turns, j0, r, guess)
         guess = lo
         best = -1
         bd = 1e18
@@ -494,13 +491,13 @@ def _fit_chunk(stats):
 class Track:
     """The result of :func:`follow`: radius (px) per sample, trusted flags, and what was seen."""
 
-    def __init__(self, radius, trusted, rays_found, n_rays, turns, state=None):
+    def __init__(self, radius, trusted, rays_found, n_rays, turns, blur_px=0.0):
         self.radius = radius
         self.trusted = trusted
         self.rays_found = rays_found
         self.n_rays = n_rays
         self.turns = turns
-        self.state = state        # what the fit found: the picture's blur σ (px)
+        self.blur_px = blur_px    # the picture's blur σ the fit found (px)
 
 
 def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_samples=None, r_end=None,
@@ -544,7 +541,7 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
         lost = ~(np.abs(fine - coarse) < 0.5 * pitch)
         radius[a:b] = np.where(lost, coarse, fine)
         trusted[a:b] &= ~lost
-    return Track(radius, trusted, c.found, B, turns, {"sigma": sigma})
+    return Track(radius, trusted, c.found, B, turns, sigma)
 
 
 def _ring(c, N, nb, n, lo, hi):
@@ -569,7 +566,7 @@ def _ring(c, N, nb, n, lo, hi):
     bg = np.zeros(((hi - lo) * nb, 2))
     bg[:, 0] = np.interp(pos, idx, c.land[idx])
     amp = np.maximum(np.interp(pos, idx, c.top[idx]) - bg[:, 0], 4.0)
-    return dict(Rref=Rref, n=b - a, turns=hi - lo, nb=nb, bg=bg, amp=amp, sigma=0.3)
+    return dict(Rref=Rref, n=b - a, turns=hi - lo, nb=nb, bg=bg, amp=amp)
 
 
 def _film_law(bg, amp, nb, k=65, beta=None):

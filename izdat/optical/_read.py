@@ -278,7 +278,7 @@ class OpticalReader:
         return Groove(radius / px_per_m, n_rev, rpm, start, end, trusted, centre,
                       math.degrees(guess.start_angle) % 360,
                       "counterclockwise" if guess.direction > 0 else "clockwise", float(dpi), width_px / px_per_m,
-                      notes={"pitch_px": guess.pitch_px, "turns_read": track.turns, "blur_px": track.state["sigma"],
+                      notes={"pitch_px": guess.pitch_px, "turns_read": track.turns, "blur_px": track.blur_px,
                              "rays_found": float(track.rays_found.mean()) if track.rays_found.size else 0.0})
 
     def _read_known(self, img, px_per_m, dpi, meta: RecordMeta) -> Groove:
@@ -296,7 +296,7 @@ class OpticalReader:
         return Groove(track.radius / px_per_m, n_rev, meta.rpm, meta.program_start, meta.program_end, track.trusted,
                       tuple(meta.centre_px), float(meta.start_angle_deg), meta.direction or "counterclockwise",
                       float(dpi), width_px / px_per_m,
-                      notes={"turns_read": track.turns, "blur_px": track.state["sigma"],
+                      notes={"turns_read": track.turns, "blur_px": track.blur_px,
                              "rays_found": float(track.rays_found.mean()) if track.rays_found.size else 0.0})
 
 
