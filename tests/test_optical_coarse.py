@@ -59,3 +59,21 @@ def test_a_strong_ring_inside_raises_the_threshold_of_the_outer_windows(monkeypa
     on_arc = (ray > 0.26) & (ray < 0.49)
     assert not found[:, on_arc].any()
     assert found[:, (ray < 0.24) | (ray > 0.51)].mean() > 0.99
+
+
+def test_followed_a_few_turns_at_a_time_the_track_is_the_same():
+    """Linked a turn and a half at a time and the rays a turn behind dropped as it goes (what the
+    fine fit does ring by ring), the track is, to the bit, the one linked in one go; the rays held
+    never exceed what was asked for."""
+    img, _, _ = _spiral()
+    whole = _coarse.coarse_track(img, SIZE / 2, SIZE / 2, 0.0, 1.0, 1000, R0, WIDTH, PITCH - WIDTH, r_end=R1 - 20)
+    c = _coarse.CoarseTrack(img, SIZE / 2, SIZE / 2, 0.0, 1.0, 1000, R0, WIDTH, PITCH - WIDTH, r_end=R1 - 20)
+    R, held = [], 0
+    while not c.done:
+        c.advance(c.linked + 3 * c.B // 2)
+        stop = c.linked
+        R.append(c.R[len(np.concatenate(R)) - c.base if R else 0:stop - c.base].copy())
+        held = max(held, len(c.R))
+        c.release(stop - c.B)
+    assert np.array_equal(np.concatenate(R), whole.R)
+    assert held <= 3 * c.B

@@ -25,7 +25,7 @@ import math
 import numba
 import numpy as np
 
-from izdat.optical._coarse import coarse_track
+from izdat.optical._coarse import CoarseTrack
 from izdat.optical._profiles import unit
 from izdat.spiral import turn_outside
 
@@ -431,7 +431,7 @@ def _smooth_blocks(x, nb, k=3):
     return ((c[k:] - c[:-k]) / k).astype(x.dtype)
 
 
-def _solve_windows(acc, n, lam, ref, out, window=1 << 20, overlap=1 << 13):
+def _solve_windows(acc, n, lam, ref, out, window=1 << 17, overlap=1 << 13):
     """:func:`solve_track` over overlapping windows of samples (bounded memory; the prior couples
     samples only over a few dozen where pixels see the groove, so the windows' seams do not show)."""
     tmp = np.empty(min(n, window + 2 * overlap))
@@ -489,11 +489,13 @@ def _fit_chunk(stats):
 
 
 class Track:
-    """The result of :func:`follow`: radius (px) per sample, trusted flags, and what was seen."""
+    """The result of :func:`follow`: radius (px) per sample, the intervals of samples coasted over
+    rather than measured, the fraction of the coarse track's rays that found their band, and what
+    was seen."""
 
-    def __init__(self, radius, trusted, rays_found, n_rays, turns, blur_px=0.0):
+    def __init__(self, radius, untrusted, rays_found, n_rays, turns, blur_px=0.0):
         self.radius = radius
-        self.trusted = trusted
+        self.untrusted = untrusted      # (start, stop) sample intervals coasted over
         self.rays_found = rays_found
         self.n_rays = n_rays
         self.turns = turns
@@ -501,71 +503,116 @@ class Track:
 
 
 def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_samples=None, r_end=None,
-           light=True, passes=2, lam=30.0, block_rays=2.0, ring_turns=16):
+           light=True, passes=2, lam=30.0, block_rays=2.0, ring_turns=12):
     """Follow the groove from ``r_start`` (px, at phase 0) inward: radius (px) at every sample.
 
     ``n_samples``: how many samples to read (record.json); otherwise the groove is followed until it
     locks (stops moving inward) or is lost for half a turn. ``r_end``: a radius (px) the groove does
     not go inside. ``passes`` over the band's pixels; ``lam``: weight of the smoothness prior on a
     clean picture (scaled up with the pixels' noise); ``block_rays``: rays per block of fitted land
-    level and contrast. The fine fit runs ring by ring, ``ring_turns`` turns at a time with a turn
-    either side for their neighbours, so its working memory is a ring's, not the side's.
+    level and contrast. The coarse track is linked and the fine fit run ring by ring, ``ring_turns``
+    turns at a time with a turn either side for their neighbours, so the working memory is a ring's,
+    not the side's: what is kept is the radius (float32, as the fit works: a step of 5·10⁻⁴ px at
+    6000 px) of every sample, and where the track coasted.
     """
     hw = 0.5 * float(width_px)
     pitch = float(width_px) + max(float(land_px), 0.5)          # px, the closest two turns come
-    c = coarse_track(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, n_samples=n_samples, r_end=r_end,
-                     light=light)
-    B, got = c.B, len(c.R)
-    c.R = c.R.astype(np.float32)                  # a start for the fine fit: float32 is a thousandth of a pixel
-    if got < B // 2 or (c.land >= 0).sum() < 2:
-        return Track(np.zeros(0), np.zeros(0, bool), c.found, B, 0)
-    n = int(n_samples) if n_samples is not None else int((got - 1) * N // B)
-    turns = -(-(n + 1) // N)
+    c = CoarseTrack(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, n_samples=n_samples, r_end=r_end,
+                    light=light)
+    B = c.B
     nb = 64 * max(1, int(round(B / 64 / block_rays)))
-    radius = np.empty(n)
-    trusted = np.empty(n, bool)
-    st = _ring(c, N, nb, n, 0, min(turns, CALIBRATE_TURNS))
+    ahead = 5 * B                                  # rays linked beyond a ring: its last turn and the levels' reach
+
+    def samples():                                 # samples to read, as far as known
+        if n_samples is not None:
+            return int(n_samples)
+        return int((c.linked - 1) * N // B) if c.done else int((c.n_seq - 1) * N // B)
+
+    c.advance((CALIBRATE_TURNS + 1) * B + ahead)
+    if (c.done and c.linked < B // 2) or (c.land[:c.linked] >= 0).sum() < 2:
+        return Track(np.zeros(0, np.float32), np.zeros((0, 2), np.int64), 0.0, B, 0)
+    n = samples()
+    # while its end is not known, the radius is as long as the groove could be (the coarse track
+    # stops where it moves in less than a quarter groove a turn): pages never written are never
+    # mapped, and it is cut to the groove's length at the end
+    radius = np.empty(n, np.float32)
+    gaps, found, seen = [], 0, 0
+    st = _ring(c, N, nb, n, 0, min(-(-(n + 1) // N), CALIBRATE_TURNS))
     sigma = _calibrate(img, cx, cy, theta0, sign, N, hw, light, lam, st)
-    for t0 in range(0, turns, ring_turns):
+    t0 = 0
+    while t0 * N < n:
+        c.advance((t0 + ring_turns + 1) * B + ahead)
+        n = samples()
+        turns = -(-(n + 1) // N)
+        if t0 >= turns:
+            break
         lo, hi = max(0, t0 - 1), min(turns, t0 + ring_turns + 1)
+        c.release(lo * B - ahead)
         st = _ring(c, N, nb, n, lo, hi)
         st["sigma"] = sigma
         start = st["Rref"].copy()
         _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, st)
         a, b = t0 * N, min(n, (t0 + ring_turns) * N)
         fine, coarse = st["Rref"][a - lo * N:b - lo * N], start[a - lo * N:b - lo * N]
-        rays = np.minimum(np.rint(np.arange(a, b) * (B / N)).astype(np.int64), got - 1)
-        trusted[a:b] = c.found[rays]
+        del st, start
         # the fine fit may not take the groove to its neighbour's place (a picture too coarse or too
         # blurred for the pixels to hold the groove): there the coarse track stands, untrusted
         lost = ~(np.abs(fine - coarse) < 0.5 * pitch)
         radius[a:b] = np.where(lost, coarse, fine)
-        trusted[a:b] &= ~lost
-    return Track(radius, trusted, c.found, B, turns, sigma)
+        del fine, coarse
+        rays = np.minimum(np.rint(np.arange(a, b) * (B / N)).astype(np.int64), c.linked - 1) - c.base
+        gaps.append(_runs(~c.found[rays] | lost) + a)
+        del rays, lost
+        k0, k1 = a * B // N, min(c.linked, -(-b * B // N))
+        found += int(c.found[k0 - c.base:k1 - c.base].sum())
+        seen += k1 - k0
+        t0 += ring_turns
+    radius.resize(n, refcheck=False)         # the groove's end may lie in a ring already read
+    gaps = np.minimum(_merge(gaps), n)
+    return Track(radius, gaps[gaps[:, 0] < n], found / max(seen, 1), B, -(-(n + 1) // N), sigma)
+
+
+def _runs(flag):
+    """The (start, stop) intervals where ``flag`` is set."""
+    edges = np.flatnonzero(np.diff(flag, prepend=False, append=False))
+    return edges.reshape(-1, 2)
+
+
+def _merge(runs):
+    """Intervals from consecutive pieces, those that meet at a piece's edge joined."""
+    runs = np.concatenate(runs) if runs else np.zeros((0, 2), np.int64)
+    if len(runs) < 2:
+        return runs
+    keep = np.concatenate([[True], runs[1:, 0] != runs[:-1, 1]])
+    starts = runs[keep, 0]
+    stops = runs[np.concatenate([keep[1:], [True]]), 1]
+    return np.stack([starts, stops], 1)
 
 
 def _ring(c, N, nb, n, lo, hi):
     """The fit's state for turns ``lo`` to ``hi`` (samples ``lo·N`` … ``min(n, hi·N)``): the reference
-    radius at every sample from the coarse rays (linear between them), land and top per block from
-    the rays' (``nb`` blocks a turn). Only the rays of these turns (and four turns either side, for
-    the levels) are looked at."""
-    B = c.B
+    radius at every sample from the coarse rays of ``c`` (linear between them), land and top per
+    block from the rays' (``nb`` blocks a turn). Only the rays of these turns (and four turns either
+    side, for the levels) are looked at."""
+    B, base = c.B, c.base
     a, b = lo * N, min(n, hi * N)
     Rref = np.full((hi - lo) * N + 1, -1e6, np.float32)
-    last = len(c.R) - 1
-    for s0 in range(a, b + 1, 1 << 18):                          # linear between rays, a slice at a time
-        pos = np.arange(s0, min(b + 1, s0 + (1 << 18))) * (B / N)  # the samples, in rays
+    last = c.linked - 1
+    for s0 in range(a, b + 1, 1 << 16):                          # linear between rays, a slice at a time
+        pos = np.arange(s0, min(b + 1, s0 + (1 << 16))) * (B / N)  # the samples, in rays
         k = np.minimum(pos.astype(np.int64), last - 1)
         f = np.minimum(pos - k, 1.0)                              # held flat past the last ray, as np.interp does
-        Rref[s0 - a:s0 - a + len(pos)] = c.R[k] * (1.0 - f) + c.R[k + 1] * f
+        Rref[s0 - a:s0 - a + len(pos)] = c.R[k - base] * (1.0 - f) + c.R[k + 1 - base] * f
     pos = (np.arange(lo * nb, hi * nb) + 0.5) * (B / nb)          # the blocks' centres, in rays
-    r0, r1 = max(0, int(pos[0]) - 4 * B), min(len(c.R), int(pos[-1]) + 4 * B)
-    idx = np.flatnonzero(c.land[r0:r1] >= 0) + r0
+    r0, r1 = max(base, int(pos[0]) - 4 * B), min(c.linked, int(pos[-1]) + 4 * B)
+    land, top = c.land[r0 - base:r1 - base], c.top[r0 - base:r1 - base]
+    idx = np.flatnonzero(land >= 0)
     if len(idx) < 2:
-        idx = np.flatnonzero(c.land >= 0)
+        land, top, r0 = c.land[:c.linked - base], c.top[:c.linked - base], base
+        idx = np.flatnonzero(land >= 0)
     bg = np.zeros(((hi - lo) * nb, 2))
-    bg[:, 0] = np.interp(pos, idx, c.land[idx])
-    amp = np.maximum(np.interp(pos, idx, c.top[idx]) - bg[:, 0], 4.0)
+    bg[:, 0] = np.interp(pos, idx + r0, land[idx])
+    amp = np.maximum(np.interp(pos, idx + r0, top[idx]) - bg[:, 0], 4.0)
     return dict(Rref=Rref, n=b - a, turns=hi - lo, nb=nb, bg=bg, amp=amp)
 
 
