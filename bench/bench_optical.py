@@ -79,6 +79,7 @@ t1 = time.perf_counter(); c1 = time.process_time()
 audio, groove = play_picture(sys.argv[1] + "/record.png")     # what `izdat play` does: load, read, play
 t3 = time.perf_counter()
 from PIL import Image
+Image.MAX_IMAGE_PIXELS = None
 with Image.open(sys.argv[1] + "/record.png") as im:     # the grey picture's size, without a second copy of it
     w, h = im.size
     depth = 2 if im.mode.startswith("I") else 1

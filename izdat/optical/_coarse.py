@@ -20,7 +20,7 @@ from izdat.optical._profiles import bilinear
 TWO_PI = 2 * math.pi
 
 #: Most bands a ray can have in one window of radii (the window is this many band spacings wide).
-WINDOW_BANDS = 32
+WINDOW_BANDS = 16
 #: What :func:`link` stops for.
 NEED_BANDS, DONE, REACHED = 0, 1, 2
 
@@ -74,7 +74,7 @@ class CoarseTrack:
         self._r_edge = math.inf if len(self._starts) else -math.inf    # bands are known outside this radius (px)
         self._j = 0
         self.base = 0
-        self.R, self.found = np.zeros(0), np.zeros(0, np.bool_)
+        self.R, self.found = np.zeros(0, np.float32), np.zeros(0, np.bool_)   # float32: a thousandth of a pixel
         self.land, self.top = np.zeros(0, np.float32), np.zeros(0, np.float32)
         self.done = False
 

@@ -541,13 +541,13 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     sigma = _calibrate(img, cx, cy, theta0, sign, N, hw, light, lam, st)
     t0 = 0
     while t0 * N < n:
+        c.release((t0 - 1) * B - ahead)           # what the last ring needed and this one does not
         c.advance((t0 + ring_turns + 1) * B + ahead)
         n = samples()
         turns = -(-(n + 1) // N)
         if t0 >= turns:
             break
         lo, hi = max(0, t0 - 1), min(turns, t0 + ring_turns + 1)
-        c.release(lo * B - ahead)
         st = _ring(c, N, nb, n, lo, hi)
         st["sigma"] = sigma
         start = st["Rref"].copy()
