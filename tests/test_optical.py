@@ -63,7 +63,8 @@ def test_music_comes_back_from_a_clean_render(tmp_path):
 def test_a_degraded_picture_loses_no_turn(tone_record):
     """The render aged as a photo would be (rotation, 10 mm off centre, light, dust, scratches,
     1 px blur, noise, JPEG 85), read without the json's centre: the whole groove, every turn, the
-    cut's duration. The issue asks 30 dB for the tone; measured 28.1 dB, so this guards the floor."""
+    cut's duration. The issue asks 30 dB for the tone; measured 29.8 dB on this 2 s cut (30.1 dB on
+    the bench's 3 s), so this guards the floor."""
     from izdat.age import Ageing, age
     record, out = tone_record
     meta = read_meta(out / "record.json")
@@ -76,8 +77,8 @@ def test_a_degraded_picture_loses_no_turn(tone_record):
     assert len(groove.radius_m) == n_read                 # no turn lost or gained
     assert len(audio) == len(record.playback())
     assert groove.confidence > 0.95
-    assert tone_snr_db(audio.samples, FS) > 26           # measured 28.1 dB
-    assert si_snr_db(audio.samples, record.playback().samples, FS) > 26      # measured 28.0 dB
+    assert tone_snr_db(audio.samples, FS) > 28.5         # measured 29.8 dB
+    assert si_snr_db(audio.samples, record.playback().samples, FS) > 28.5    # measured 29.6 dB
 
 
 def test_the_spiral_is_found_without_the_json_centre(tone_record):

@@ -324,57 +324,60 @@ def profile_tables(hw, sigma, step=1 / 64):
     return tab, step
 
 
+#: The k-th difference's coefficients, k = 2 and 3.
+DIFFERENCES = (np.array([1.0, -2.0, 1.0]), np.array([-1.0, 3.0, -3.0, 1.0]))
+
+
 @numba.njit(cache=True)
-def solve_track(acc, side, n, lam, ref, out):
+def solve_track(acc, side, n, lam, ref, out, diff):
     """The correction δ to the reference ``ref`` (samples 0 … n − 1) that best fits the pixels'
     normal equations in ``acc[:, side]`` (diagonal, upper diagonal, right side), with a prior of
-    weight ``lam`` on the second difference of ``ref + δ`` (a smooth, band-limited groove: where
-    no pixel saw a sample it is interpolated as a cubic would). Banded LDLᵀ; writes ``out[0:n]``."""
-    d0 = np.empty(n)
-    d1 = np.zeros(n)
-    d2 = np.zeros(n)
+    weight ``lam`` on the difference ``diff`` (its coefficients) of ``ref + δ``: a smooth,
+    band-limited groove, its response falling as f⁴ above the cut-off for the second difference,
+    f⁶ for the third; where no pixel saw a sample it is interpolated as a polynomial would.
+    Banded LDLᵀ; writes ``out[0:n]``."""
+    b = len(diff) - 1
+    m = np.zeros((b + 1, n))            # m[k, i] = M[i, i + k]
     rhs = np.empty(n)
     for i in range(n):
-        d0[i] = acc[i, side, 0] + 1e-9
-        d1[i] = acc[i, side, 1] if i < n - 1 else 0.0
+        m[0, i] = acc[i, side, 0] + 1e-9
+        m[1, i] = acc[i, side, 1] if i < n - 1 else 0.0
         rhs[i] = acc[i, side, 2]
-    for k in range(1, n - 1):            # rows of the second difference: (k − 1, k, k + 1)
-        c2 = ref[k - 1] - 2.0 * ref[k] + ref[k + 1]
-        d0[k - 1] += lam
-        d0[k] += 4.0 * lam
-        d0[k + 1] += lam
-        d1[k - 1] += -2.0 * lam
-        d1[k] += -2.0 * lam
-        d2[k - 1] += lam
-        rhs[k - 1] -= lam * c2
-        rhs[k] += 2.0 * lam * c2
-        rhs[k + 1] -= lam * c2
-    # LDLᵀ of the symmetric pentadiagonal matrix, in place: d0 ← D, d1 ← L[i+1, i], d2 ← L[i+2, i]
+    for k in range(n - b):               # rows of the difference: (k, …, k + b)
+        d = 0.0
+        for p in range(b + 1):
+            d += diff[p] * ref[k + p]
+        for p in range(b + 1):
+            rhs[k + p] -= lam * diff[p] * d
+            for q in range(p, b + 1):
+                m[q - p, k + p] += lam * diff[p] * diff[q]
+    # LDLᵀ in place: m[0] becomes D, m[k, i] becomes L[i + k, i]
     for i in range(n):
-        if i >= 1:
-            d0[i] -= d1[i - 1] * d1[i - 1] * d0[i - 1]
-        if i >= 2:
-            d0[i] -= d2[i - 2] * d2[i - 2] * d0[i - 2]
-        if i < n - 1:
-            v = d1[i]
-            if i >= 1:
-                v -= d2[i - 1] * d1[i - 1] * d0[i - 1]
-            d1[i] = v / d0[i]
-        if i < n - 2:
-            d2[i] = d2[i] / d0[i]
+        dv = m[0, i]
+        for k in range(1, b + 1):
+            if i - k >= 0:
+                dv -= m[k, i - k] * m[k, i - k] * m[0, i - k]
+        m[0, i] = dv
+        for k in range(1, b + 1):
+            if i + k >= n:
+                break
+            v = m[k, i]
+            for t in range(1, b + 1 - k):          # columns i − t, shared by rows i and i + k
+                if i - t < 0:
+                    break
+                v -= m[k + t, i - t] * m[t, i - t] * m[0, i - t]
+            m[k, i] = v / dv
     for i in range(n):                   # L y = rhs
-        if i >= 1:
-            rhs[i] -= d1[i - 1] * rhs[i - 1]
-        if i >= 2:
-            rhs[i] -= d2[i - 2] * rhs[i - 2]
+        for k in range(1, b + 1):
+            if i - k >= 0:
+                rhs[i] -= m[k, i - k] * rhs[i - k]
     for i in range(n):
-        rhs[i] /= d0[i]
+        rhs[i] /= m[0, i]
     for i in range(n - 1, -1, -1):       # Lᵀ x = y
         v = rhs[i]
-        if i < n - 1:
-            v -= d1[i] * out[i + 1]
-        if i < n - 2:
-            v -= d2[i] * out[i + 2]
+        for k in range(1, b + 1):
+            if i + k < n:
+                v -= m[k, i] * out[i + k]
         out[i] = v
 
 
@@ -431,13 +434,14 @@ def _smooth_blocks(x, nb, k=3):
     return ((c[k:] - c[:-k]) / k).astype(x.dtype)
 
 
-def _solve_windows(acc, n, lam, ref, out, window=1 << 17, overlap=1 << 13):
-    """:func:`solve_track` over overlapping windows of samples (bounded memory; the prior couples
-    samples only over a few dozen where pixels see the groove, so the windows' seams do not show)."""
+def _solve_windows(acc, n, lam, ref, out, order=2, window=1 << 17, overlap=1 << 13):
+    """:func:`solve_track` with a prior on the ``order``-th difference, over overlapping windows of
+    samples (bounded memory; the prior couples samples only over a few dozen where pixels see the
+    groove, so the windows' seams do not show)."""
     tmp = np.empty(min(n, window + 2 * overlap))
     for start in range(0, n, window):
         a, b = max(0, start - overlap), min(n, start + window + overlap)
-        solve_track(acc[a:b], 0, b - a, lam, ref[a:b], tmp)
+        solve_track(acc[a:b], 0, b - a, lam, ref[a:b], tmp, DIFFERENCES[order - 2])
         stop = min(n, start + window)
         out[start:stop] = tmp[start - a:stop - a]
 
@@ -696,7 +700,15 @@ def _pass(img, cx, cy, theta0, sign, N, hw, light, lam, st, *, first, film, r_lo
     # the prior's weight follows the pixels' noise: a noisy or blurred picture is read smoother
     noise = math.sqrt(stats[:, 10].sum() / max(stats[:, 9].sum(), 1e-9))
     lam_p = lam if first else lam * min(max((noise / 0.012) ** 2, 1.0), 40.0)
-    _solve_windows(acc, n + 1, lam_p, Rref, off)
+    if first or sigma < SHARP_PX:
+        _solve_windows(acc, n + 1, lam_p, Rref, off)
+    else:
+        # blurred: the pixels say little per sample and the prior's cut-off falls within the audio
+        # band; the third difference cuts at the same place (where the second's halves the groove,
+        # ω0⁴ = S/λ, S the pixels' weight per sample) but falls faster above it
+        info = float(np.median(acc[:n + 1:16, 0, 0] + 2.0 * acc[:n + 1:16, 0, 1]))
+        lam3 = lam_p * math.sqrt(lam_p / info) if info > 0 else lam_p
+        _solve_windows(acc, n + 1, lam3, Rref, off, order=3)
     Rref[:n + 1] += off
     # land and contrast per block, fitted to the pixels on the profile predicted
     bg, amp = _fit_levels(stats, bg, amp, nb)
