@@ -51,8 +51,8 @@ def find_spiral(img: np.ndarray, px_per_m: float, *, light: bool = True) -> Spir
         if n < 4 * max_shift + 16:
             raise PictureError(f"the picture holds no readable groove: at {px_per_m * 0.0254:.0f} DPI it is only "
                                f"{w / px_per_m * 1e3:.0f} × {h / px_per_m * 1e3:.0f} mm, too small to hold a record")
-        prof = _profiles.polar_profiles(img, cx, cy, angles, r0, step, n, light).astype(np.float64)
-        prof = _highpass(prof, max(3, int(0.6e-3 * px_per_m / step)))
+        prof = _highpass(_profiles.polar_profiles(img, cx, cy, angles, r0, step, n, light),
+                         max(3, int(0.6e-3 * px_per_m / step)))
         shifts, quality = _neighbour_shifts(prof, max_shift=max_shift)
         shifts *= step
         total = shifts.sum()
@@ -107,11 +107,14 @@ def _band_limits(img, cx, cy, px_per_m, light):
 
 
 def _highpass(prof, k):
-    """Profiles less their running mean over 2k+1 samples; zero near the picture's edge."""
-    out = prof - ndimage.uniform_filter1d(prof, 2 * k + 1, axis=1)
-    outside = ndimage.maximum_filter1d((prof < 0).astype(np.uint8), 2 * k + 3, axis=1) > 0
-    out[outside] = 0
-    return out
+    """Profiles (float32) less their running mean over 2k+1 samples, in place; zero near the
+    picture's edge."""
+    for a in range(0, len(prof), 32):    # a few rays at a time: no second copy of the profiles
+        rows = prof[a:a + 32]
+        outside = ndimage.maximum_filter1d((rows < 0).view(np.uint8), 2 * k + 3, axis=1).view(bool)
+        rows -= ndimage.uniform_filter1d(rows, 2 * k + 1, axis=1)
+        rows[outside] = 0
+    return prof
 
 
 def _neighbour_shifts(prof, max_shift):
@@ -121,7 +124,7 @@ def _neighbour_shifts(prof, max_shift):
     qual = []
     lags = np.arange(-max_shift, max_shift + 1)
     for a in range(n_ang):
-        p, q = prof[a], prof[(a + 1) % n_ang]
+        p, q = prof[a].astype(np.float64), prof[(a + 1) % n_ang].astype(np.float64)
         c = np.array([np.dot(p[max_shift:n - max_shift], q[max_shift + L:n - max_shift + L]) for L in lags])
         k = int(np.argmax(c))
         if 0 < k < len(c) - 1:
@@ -154,12 +157,13 @@ def _start(img, cx, cy, direction, r0, r1, width, light, max_gap):
     angles = direction * np.arange(n_ang) * 2 * math.pi / n_ang
     step = 0.5
     n = int((r1 - r0) / step)
-    prof = _profiles.polar_profiles(img, cx, cy, angles, r0, step, n, light).astype(np.float64)
-    hp = _highpass(prof, max(3, int(1.2 * width / step)))
     outer = np.full(n_ang, np.nan)
     inner = np.full(n_ang, np.nan)
     for a in range(n_ang):
-        p = hp[a]
+        if a % 32 == 0:                 # the profiles a few rays at a time: a ray is the picture's size
+            hp = _highpass(_profiles.polar_profiles(img, cx, cy, angles[a:a + 32], r0, step, n, light),
+                           max(3, int(1.2 * width / step)))
+        p = hp[a % 32].astype(np.float64)
         peaks, props = signal.find_peaks(p, prominence=1.0, width=(0.4 * width / step, 1.4 * width / step))
         if len(peaks) < 3:
             continue
