@@ -15,6 +15,7 @@ from izdat.audio import Audio
 from izdat.errors import PictureError
 from izdat.groove import Equalisation, equalisation
 from izdat.optical import _fine
+from izdat.optical._coarse import CoarseTrack
 from izdat.optical._load import Scan, load_picture
 
 __all__ = ["Groove", "OpticalReader", "RecordMeta", "read_meta", "play_picture"]
@@ -22,6 +23,8 @@ __all__ = ["Groove", "OpticalReader", "RecordMeta", "read_meta", "play_picture"]
 #: Groove samples per revolution when the picture comes without record.json (about 44.1 kHz at the
 #: given speed), and the output rate.
 CUT_RATE_HZ = 44_100.0
+#: Outer turns of the coarse track that pin the spiral's centre before the fine fit.
+CENTRE_TURNS = 24
 
 
 @dataclass(frozen=True)
@@ -272,11 +275,24 @@ class OpticalReader:
             n = min(meta.locked_start, meta.program_end + n_rev)
         centre = tuple(guess.centre_px)
         r_end = max(2e-3 * px_per_m, guess.inner_radius_px - 2 * guess.pitch_px)
+        # the groove itself pins the centre better than the spiral finder: seen from a centre e off,
+        # every turn's radius carries −e·u(θ); a tenth of a pixel already costs the audio (timing).
+        # The coarse track's outer turns tell it first (thousands of rays a turn average its noise
+        # down), so the fine fit, which costs ten times more, usually runs once
+        r_outer = max(r_end, guess.start_radius_px - 2 * CENTRE_TURNS * guess.pitch_px)   # room for a lead-in
+        for _ in range(3):
+            c = CoarseTrack(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
+                            guess.start_radius_px, width_px, land_px, r_end=r_outer, light=self.light_groove)
+            c.advance(CENTRE_TURNS * c.B)
+            shift = _centre_error(c.R[:c.linked], c.B, guess.start_angle, guess.direction)
+            if shift is None:
+                break
+            centre = (centre[0] + shift[0], centre[1] + shift[1])
+            if math.hypot(*shift) < 0.02:
+                break
         track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
                              guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
                              light=self.light_groove)
-        # the groove itself pins the centre better than the spiral finder: seen from a centre e off,
-        # every turn's radius carries −e·u(θ); a tenth of a pixel already costs the audio (timing)
         shift = _centre_error(track.radius, n_rev, guess.start_angle, guess.direction)
         if shift is not None and math.hypot(*shift) > 0.02:
             centre = (centre[0] + shift[0], centre[1] + shift[1])
