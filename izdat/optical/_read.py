@@ -290,6 +290,7 @@ class OpticalReader:
             centre = (centre[0] + shift[0], centre[1] + shift[1])
             if math.hypot(*shift) < 0.02:
                 break
+        del c
         track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
                              guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
                              light=self.light_groove)
