@@ -182,3 +182,18 @@ def test_the_pictures_blur_is_found(tone_record):
     blurred = age(scan.pixels, dpi=1200, seed=2, ageing=Ageing(blur_px=1.0))
     sigma = OpticalReader().read(scan_of(blurred, 1200), meta).notes["blur_px"]
     assert 0.85 < sigma < 1.2                            # measured 1.03 px for σ = 1 px
+
+
+def test_coasted_stretches_are_kept_as_intervals_and_counted_in_the_programme():
+    """The fit's per-ring flags become (start, stop) intervals, joined where rings meet; the groove
+    gives a flag per sample from them, and its confidence counts only the programme's samples."""
+    from izdat.optical._fine import _merge, _runs
+    from izdat.optical._read import Groove
+    ring1 = np.array([0, 0, 1, 1, 0, 0, 0, 1], bool)       # coasted at 2–3 and from 7 on …
+    ring2 = np.array([1, 1, 0, 0, 0, 0, 1, 0], bool)       # … to 9 in the next ring, and at 14
+    gaps = _merge([_runs(ring1), _runs(ring2) + 8])
+    assert gaps.tolist() == [[2, 4], [7, 10], [14, 15]]
+    groove = Groove(np.full(16, 0.05, np.float32), 8, 78.0, 4, 16, gaps, (0.0, 0.0), 0.0, "counterclockwise",
+                    1200.0, 1e-4)
+    assert groove.trusted.tolist() == [not f for f in np.concatenate([ring1, ring2])]
+    assert groove.confidence == pytest.approx(1 - 4 / 12)    # 7, 8, 9 and 14 of samples 4 … 15

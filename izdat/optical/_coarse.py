@@ -48,6 +48,7 @@ class CoarseTrack:
         r_lo = max(4.0, (r_end if r_end is not None else 0.0) - w - 4.0)
         self._max_bands = int((r_hi - r_lo) / (w + land) * 1.3) + 16
         flank = max(1.0, min(land, 1.5))
+        self._r_hi, self._step = float(r_hi), step
         self._ray = (img, float(cx), float(cy), float(theta0), float(sign), B, float(r_hi), float(r_lo), step, w,
                      flank, bool(light))
         n, hb, fl, sup = _grid(r_hi, r_lo, step, w, flank)
@@ -59,8 +60,8 @@ class CoarseTrack:
             self.n_seq = min(int(math.ceil(n_samples * B / N)) + 2, turns * B)
         else:
             self.n_seq = int(2 + (r_start - r_lo) / max(0.3 * w, 0.5)) * B
-        self._stop_on_lock = n_samples is None
-        self._link = (0.7 * (w + land) if land < w else 0.7 * w, 0.45 * (w + land), self._stop_on_lock, 0.25 * w)
+        # closest to the previous turn, farthest from the prediction, stop where it locks, lock distance
+        self._link = (0.7 * (w + land) if land < w else 0.7 * w, 0.45 * (w + land), n_samples is None, 0.25 * w)
         self._best = np.zeros(B)                       # each ray's strongest response (grey levels)
         self._cum0 = np.zeros(B)
         self._counts, self._first, self._emitted = (np.zeros(B, np.int64) for _ in range(3))
@@ -107,7 +108,7 @@ class CoarseTrack:
             ray_bands(*self._ray, int(self._starts[j]), int(self._ends[j]), True, self._best, self._cum0,
                       self._max_bands, *self._bands, self._counts, self._emitted)
             self._j = j + 1
-            self._r_edge = (self._ray[6] - (self._ends[j] - 1) * self._ray[8] if self._j < len(self._starts)
+            self._r_edge = (self._r_hi - (self._ends[j] - 1) * self._step if self._j < len(self._starts)
                             else -math.inf)
 
     def release(self, before: int):
