@@ -37,7 +37,7 @@ LESS = {"b": dict(blur_px=0.0), "n": dict(noise=0.0), "j": dict(jpeg_quality=0),
 BANDS = [(60, 200), (200, 1000), (1000, 3000), (3000, 5000)]
 
 
-def run(case, seconds, folder):
+def run(case, seconds, folder, passes):
     kind = "tone" if case.startswith("tone") else "music"
     rest = case[len(kind):]
     dpi = 2400 if rest == "2400" else 1200
@@ -56,7 +56,7 @@ def run(case, seconds, folder):
         if ageing.rotate_deg or ageing.shift_mm:
             meta = dataclasses.replace(meta, centre_px=None)
     t = time.perf_counter()
-    groove = OpticalReader().read(scan, meta)
+    groove = OpticalReader(passes=passes).read(scan, meta)
     out = groove.playback(eq=meta.eq, gain_m=meta.gain_m).samples
     ref = record.playback().samples
     bands = " ".join(f"{si_snr_db(out, ref, FS, band_hz=b):5.1f}" for b in BANDS)
@@ -70,17 +70,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("cases")
     ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--passes", type=int, default=None, help="fine passes (default the reader's)")
+    ap.add_argument("--passes", type=int, default=2, help="fine passes (OpticalReader's passes)")
     ap.add_argument("--lam", type=float, default=None, help="smoothness prior λ (default the reader's)")
     args = ap.parse_args()
-    if args.passes is not None:
-        _fine.follow.__kwdefaults__["passes"] = args.passes
     if args.lam is not None:
         _fine.follow.__kwdefaults__["lam"] = args.lam
     print(f"bands (SI-SNR, dB): {', '.join(f'{a}–{b} Hz' for a, b in BANDS)}")
     with tempfile.TemporaryDirectory() as tmp:
         for k, case in enumerate(args.cases.split(",")):
-            run(case, args.seconds, Path(tmp) / str(k))
+            run(case, args.seconds, Path(tmp) / str(k), args.passes)
 
 
 if __name__ == "__main__":

@@ -113,3 +113,5 @@ def test_izdat_play_needle_stylus_plays_the_picture_on_a_gramophone(monkeypatch,
     assert 0.05 < np.sqrt(np.mean(stylus ** 2)) < 1.0
     code, err = run("play", picture, "-o", tmp_path / "x.wav", "--needle", "diamond")
     assert code == 2 and "--needle must be 'optical' or 'stylus'" in err
+    code, err = run("play", picture, "-o", tmp_path / "x.wav", "--passes", "9")
+    assert code == 2 and "passes must be one of 2, 3, 4, not 9" in err and not (tmp_path / "x.wav").exists()
