@@ -48,7 +48,7 @@ def music(seconds):
 
 
 
-def round_trip(audio, dpi, folder, *, degrade=False, diameter=120.0, inner=30.0):
+def round_trip(audio, dpi, folder, *, degrade=False, passes=2, diameter=120.0, inner=30.0):
     record = Lathe(diameter_mm=diameter, inner_radius_mm=inner, level_db=-6).cut(audio)
     write_record(record, folder, formats=("png", "json"), dpi=dpi, seed=1)
     meta = read_meta(folder / "record.json")
@@ -57,7 +57,7 @@ def round_trip(audio, dpi, folder, *, degrade=False, diameter=120.0, inner=30.0)
         scan = scan_of(age(scan.pixels, dpi=dpi, ageing=DEGRADED, seed=2), dpi)
         meta = dataclasses.replace(meta, centre_px=None)
     try:
-        groove = OpticalReader().read(scan, meta)
+        groove = OpticalReader(passes=passes).read(scan, meta)
     except Exception as exc:  # a failed read is a result too
         return record, None, str(exc)
     return record, groove.playback(eq=meta.eq, gain_m=meta.gain_m), f"{groove.confidence * 100:.1f} %"
@@ -76,8 +76,9 @@ from izdat.optical._coarse import _grid
 _grid(10.0, 1.0, 0.5, 3.0, 1.0)   # numba's engine, started by the first compiled function any program calls
 engine = hwm()
 t1 = time.perf_counter(); c1 = time.process_time()
-dpi = float(sys.argv[2]) if len(sys.argv) > 2 else None       # given when there is no record.json beside it
-audio, groove = play_picture(sys.argv[1] + "/record.png", dpi=dpi)  # what `izdat play` does: load, read, play
+dpi = float(sys.argv[2]) if sys.argv[2] != "-" else None       # given when there is no record.json beside it
+# what `izdat play` does: load, read, play
+audio, groove = play_picture(sys.argv[1] + "/record.png", dpi=dpi, passes=int(sys.argv[3]))
 t3 = time.perf_counter()
 from PIL import Image
 Image.MAX_IMAGE_PIXELS = None
@@ -90,10 +91,10 @@ print(json.dumps({"total_s": t3 - t1, "cpu_s": time.process_time() - c1,
 """
 
 
-def timed_read(folder, *args):
+def timed_read(folder, dpi=None, passes=2):
     """Load + read + play in a fresh process (numba's compiled code cached): times and peak memory."""
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
-    cmd = [sys.executable, "-c", READ, str(folder), *args]
+    cmd = [sys.executable, "-c", READ, str(folder), str(dpi or "-"), str(passes)]
     subprocess.run(cmd, env=env, check=True, capture_output=True)  # warm caches
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -109,11 +110,13 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        cases = [("tone, clean", tone(3), 1200, False), ("music, clean", music(8), 1200, False),
-                 ("tone, clean", tone(3), 2400, False), ("tone, degraded", tone(3), 1200, True),
-                 ("music, degraded", music(8), 1200, True)]
-        for k, (name, audio, dpi, degrade) in enumerate(cases):
-            record, out, conf = round_trip(audio, dpi, tmp / str(k), degrade=degrade)
+        cases = [("tone, clean", tone(3), 1200, False, 2), ("music, clean", music(8), 1200, False, 2),
+                 ("tone, clean", tone(3), 2400, False, 2), ("tone, degraded", tone(3), 1200, True, 2),
+                 ("music, degraded", music(8), 1200, True, 2),
+                 ("tone, clean, 3 passes", tone(3), 1200, False, 3), ("music, clean, 3 passes", music(8), 1200, False, 3),
+                 ("music, clean", music(8), 2400, False, 2), ("music, clean, 3 passes", music(8), 2400, False, 3)]
+        for k, (name, audio, dpi, degrade, passes) in enumerate(cases):
+            record, out, conf = round_trip(audio, dpi, tmp / str(k), degrade=degrade, passes=passes)
             if out is None:
                 rows.append([name, dpi, "—", "—", "—", "—", f"failed: {conf}"])
                 continue
@@ -125,7 +128,7 @@ def main():
             rows.append([name, dpi, t, si, w, same, conf])
         # speed: a 3-minute side on a 250 mm record, loading included, each in a fresh process
         speed = []
-        for dpi, found in ((1200, False), (1200, True), (2400, False)):
+        for dpi, found, passes in ((1200, False, 2), (1200, True, 2), (1200, False, 3), (2400, False, 2)):
             folder = tmp / f"speed{dpi}"
             if not folder.exists():
                 record = Lathe(level_db=-6).cut(side(180))
@@ -134,11 +137,11 @@ def main():
             if found:                   # the same picture without its record.json: the spiral found
                 (folder / "found").mkdir()
                 os.link(folder / "record.png", folder / "found" / "record.png")
-                r = timed_read(folder / "found", str(dpi))
+                r = timed_read(folder / "found", dpi)
             else:
-                r = timed_read(folder)
+                r = timed_read(folder, passes=passes)
             over = r["peak_mib"] - r["import_mib"]
-            speed.append([f"{dpi}{', spiral found' if found else ''}", f"{r['shape'][1]} × {r['shape'][0]}", f"{r['programme_s']:.0f}",
+            speed.append([f"{dpi}{', spiral found' if found else ''}{f', {passes} passes' if passes != 2 else ''}", f"{r['shape'][1]} × {r['shape'][0]}", f"{r['programme_s']:.0f}",
                           f"{r['total_s']:.1f}", f"{r['cpu_s']:.1f}", f"{r['programme_s'] / r['total_s']:.1f}×",
                           f"{r['grey_mib']:.0f}", f"{r['peak_mib']:.0f} ({r['import_mib']:.0f} after imports)",
                           f"{over / r['grey_mib']:.2f}", f"{(over - r['engine_mib']) / r['grey_mib']:.2f}"])
