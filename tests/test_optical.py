@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 import numpy as np
 import pytest
@@ -216,3 +217,21 @@ def test_coasted_stretches_are_kept_as_intervals_and_counted_in_the_programme():
                     1200.0, 1e-4)
     assert groove.trusted.tolist() == [not f for f in np.concatenate([ring1, ring2])]
     assert groove.confidence == pytest.approx(1 - 4 / 12)    # 7, 8, 9 and 14 of samples 4 … 15
+
+
+@pytest.mark.parametrize("centre", ["known", "found"])
+def test_a_picture_let_go_as_the_groove_passes_reads_the_same(tone_record, centre):
+    """``release=True`` hands back the rows the groove has passed (their pages read as zeros after,
+    on Linux), and the groove read is the same, to the bit, with the centre known or found."""
+    record, out = tone_record
+    meta = read_meta(out / "record.json") if centre == "known" else None
+    kept = OpticalReader().read(load_picture(out / "record.png"), meta)
+    scan = load_picture(out / "record.png")
+    let_go = OpticalReader().read(scan, meta, release=True)
+    assert np.array_equal(kept.radius_m, let_go.radius_m)
+    assert np.array_equal(kept.untrusted, let_go.untrusted)
+    cy = int(round(kept.centre_px[1]))
+    r_in, r_out = (float(f(kept.radius_m)) * 1200 / 0.0254 for f in (np.min, np.max))
+    assert scan.pixels[cy - int(r_in) + 40].any()              # inside the groove: kept
+    if sys.platform.startswith("linux"):                       # outside its first turn: gone (whole pages)
+        assert not scan.pixels[1:cy - int(r_out) - 40].any() and not scan.pixels[cy + int(r_out) + 40:-1].any()

@@ -28,7 +28,7 @@ def read_groove(picture: Path, *, meta: Optional[Path], rpm: str, dpi: Optional[
     m = read_meta(meta) if meta is not None else None
     reader = OpticalReader(rpm=m.rpm if m else parse_rpm(rpm), dpi=dpi, light_groove=not dark_groove, passes=passes)
     scan = load_picture(picture, dpi=dpi, max_pixels=max_pixels or None)     # settings checked first: it may be big
-    return reader.read(scan, m), m
+    return reader.read(scan, m, release=True), m    # the picture is ours: its rows go as the groove passes
 
 
 @app.command(no_args_is_help=True)

@@ -507,7 +507,7 @@ class Track:
 
 
 def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_samples=None, r_end=None,
-           light=True, passes=2, lam=30.0, block_rays=2.0, ring_turns=12):
+           light=True, passes=2, lam=30.0, block_rays=2.0, ring_turns=12, release=None):
     """Follow the groove from ``r_start`` (px, at phase 0) inward: radius (px) at every sample.
 
     ``n_samples``: how many samples to read (record.json); otherwise the groove is followed until it
@@ -517,7 +517,9 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     level and contrast. The coarse track is linked and the fine fit run ring by ring, ``ring_turns``
     turns at a time with a turn either side for their neighbours, so the working memory is a ring's,
     not the side's: what is kept is the radius (float32, as the fit works: a step of 5·10⁻⁴ px at
-    6000 px) of every sample, and where the track coasted.
+    6000 px) of every sample, and where the track coasted. ``release``, if given, is called before
+    each ring with the radius (px) outside which the picture will not be read again
+    (:class:`~izdat.optical._load.RowRelease`).
     """
     hw = 0.5 * float(width_px)
     pitch = float(width_px) + max(float(land_px), 0.5)          # px, the closest two turns come
@@ -552,6 +554,8 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
         if t0 >= turns:
             break
         lo, hi = max(0, t0 - 1), min(turns, t0 + ring_turns + 1)
+        if release is not None:                      # the groove only goes in: nothing outside this ring is read again
+            release(float(np.max(c.R[lo * B - c.base:c.linked - c.base])) + pitch + hw + 5 * sigma + 8)
         st = _ring(c, N, nb, n, lo, hi)
         st["sigma"] = sigma
         start = st["Rref"].copy()

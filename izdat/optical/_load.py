@@ -8,7 +8,10 @@ times finer); colour pictures are reduced to 8-bit grey band by band.
 
 from __future__ import annotations
 
+import ctypes
 import math
+import mmap
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +21,7 @@ from PIL import Image
 
 from izdat.errors import PictureError
 
-__all__ = ["Scan", "load_picture", "MAX_PIXELS", "scan_of"]
+__all__ = ["Scan", "load_picture", "MAX_PIXELS", "scan_of", "RowRelease"]
 
 #: Default pixel limit: a 300 mm record at 2400 DPI with a 6 mm margin (29,480 px square) fits; larger
 #: pictures are refused unless the caller raises the limit (``max_pixels``, ``--max-pixels``).
@@ -154,6 +157,45 @@ def _grey(im: Image.Image) -> np.ndarray:
         return out
     out[:] = np.asarray(im)
     return out
+
+
+class RowRelease:
+    """Hands back the memory of a picture's rows the reader has passed, as it moves in.
+
+    Called with a radius ``r`` (px) about ``cy``, it tells the system that the rows farther than ``r``
+    from ``cy`` will not be read again (``madvise(MADV_DONTNEED)`` on the whole pages they fill; on
+    Linux they then read as zeros). Only for a picture the caller owns and will not look at again:
+    the grey buffer is then the largest thing a reader holds, and it shrinks as the groove goes in.
+    A no-op elsewhere than Linux or for a buffer that is not one C-contiguous block.
+    """
+
+    def __init__(self, pixels: np.ndarray, cy: float):
+        self.pixels, self.cy = pixels, float(cy)
+        self.top, self.bottom = 0, pixels.shape[0]          # rows [top, bottom) are still held
+        self._madvise = _madvise() if pixels.flags.c_contiguous else None
+
+    def __call__(self, r: float) -> None:
+        if self._madvise is None or not math.isfinite(r):
+            return
+        top = max(self.top, min(self.bottom, int(math.floor(self.cy - r))))
+        bottom = min(self.bottom, max(top, int(math.ceil(self.cy + r)) + 1))
+        row = self.pixels.strides[0]
+        base = self.pixels.ctypes.data
+        for y0, y1 in ((self.top, top), (bottom, self.bottom)):
+            a = -(-(base + y0 * row) // mmap.PAGESIZE) * mmap.PAGESIZE      # whole pages inside the rows
+            b = (base + y1 * row) // mmap.PAGESIZE * mmap.PAGESIZE
+            if b > a:
+                self._madvise(ctypes.c_void_p(a), ctypes.c_size_t(b - a), 4)   # 4: MADV_DONTNEED
+        self.top, self.bottom = top, bottom
+
+
+def _madvise():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).madvise
+    except (OSError, AttributeError):
+        return None
 
 
 def _file_dpi(im: Image.Image) -> float | None:

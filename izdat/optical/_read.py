@@ -16,7 +16,7 @@ from izdat.errors import PictureError
 from izdat.groove import Equalisation, equalisation
 from izdat.optical import _fine
 from izdat.optical._coarse import CoarseTrack
-from izdat.optical._load import Scan, load_picture
+from izdat.optical._load import RowRelease, Scan, load_picture
 
 __all__ = ["Groove", "OpticalReader", "RecordMeta", "read_meta", "play_picture"]
 
@@ -257,8 +257,14 @@ class OpticalReader:
         return (f"OpticalReader(rpm={self.rpm:.4g}, dpi={self.dpi}, eq={self.eq and self.eq.name!r}, "
                 f"passes={self.passes})")
 
-    def read(self, scan: Scan, meta: RecordMeta | None = None) -> Groove:
-        """Find and follow the groove in ``scan``; ``meta`` (record.json) pins the geometry."""
+    def read(self, scan: Scan, meta: RecordMeta | None = None, *, release: bool = False) -> Groove:
+        """Find and follow the groove in ``scan``; ``meta`` (record.json) pins the geometry.
+
+        ``release``: hand the memory of the picture's rows back as the groove is followed in past
+        them (they read as zeros afterwards), so the peak memory falls below the picture's grey
+        bytes plus the reader's; only for a picture nobody looks at again (``play_picture`` and
+        ``izdat play`` load their own).
+        """
         dpi = self.dpi or scan.dpi or (meta.dpi if meta else None)
         if dpi is None:
             raise PictureError("the picture does not say its resolution and no record.json gives it; "
@@ -268,11 +274,13 @@ class OpticalReader:
         same_picture = meta is not None and (scan.path is None or meta.picture_file is None
                                              or scan.path.name == meta.picture_file)
         if same_picture and meta.centre_px is not None and meta.picture_size == (img.shape[1], img.shape[0]):
-            return self._read_known(img, px_per_m, dpi, meta)
-        return self._read_found(img, px_per_m, dpi, meta)
+            return self._read_known(img, px_per_m, dpi, meta, release)
+        return self._read_found(scan, px_per_m, dpi, meta, release)
 
-    def _read_found(self, img, px_per_m, dpi, meta: RecordMeta | None) -> Groove:
+    def _read_found(self, scan, px_per_m, dpi, meta: RecordMeta | None, release: bool) -> Groove:
         from izdat.optical._centre import find_spiral
+        img = scan.pixels
+        release = release and scan.path is not None        # a second follow would load the picture again
         guess = find_spiral(img, px_per_m, light=self.light_groove)
         _trim_heap()
         rpm = meta.rpm if meta else self.rpm
@@ -304,12 +312,16 @@ class OpticalReader:
         del c
         track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
                              guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
-                             light=self.light_groove, passes=self.passes)
+                             light=self.light_groove, passes=self.passes,
+                             release=RowRelease(img, centre[1]) if release else None)
         shift = _centre_error(track.radius, n_rev, guess.start_angle, guess.direction)
         if shift is not None and math.hypot(*shift) > 0.02:
             centre = (centre[0] + shift[0], centre[1] + shift[1])
             n = len(track.radius) if n is None else n
             del track                                   # one groove held at a time
+            if release:                                 # its rows were handed back as the groove went in
+                del img
+                img = load_picture(scan.path, dpi=dpi, max_pixels=None).pixels
             track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
                                  guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
                                  light=self.light_groove, passes=self.passes)
@@ -325,7 +337,7 @@ class OpticalReader:
                       notes={"pitch_px": guess.pitch_px, "turns_read": track.turns, "blur_px": track.blur_px,
                              "rays_found": track.rays_found})
 
-    def _read_known(self, img, px_per_m, dpi, meta: RecordMeta) -> Groove:
+    def _read_known(self, img, px_per_m, dpi, meta: RecordMeta, release: bool) -> Groove:
         n_rev = meta.samples_per_rev
         sign = 1.0 if (meta.direction or "counterclockwise") == "counterclockwise" else -1.0
         width_px = meta.groove_width_um * 1e-6 * px_per_m
@@ -334,7 +346,8 @@ class OpticalReader:
         r_end = (meta.end_radius_mm - 4.0) * 1e-3 * px_per_m if meta.end_radius_mm else None
         track = _fine.follow(img, meta.centre_px[0], meta.centre_px[1], math.radians(meta.start_angle_deg), sign,
                              n_rev, meta.start_radius_mm * 1e-3 * px_per_m, width_px, land_px, n_samples=n,
-                             r_end=r_end, light=self.light_groove, passes=self.passes)
+                             r_end=r_end, light=self.light_groove, passes=self.passes,
+                             release=RowRelease(img, meta.centre_px[1]) if release else None)
         if len(track.radius) < n:
             raise PictureError("the picture holds no readable groove where its record.json says the groove is")
         return Groove(_metres(track.radius, px_per_m), n_rev, meta.rpm, meta.program_start, meta.program_end, track.untrusted,
@@ -387,7 +400,7 @@ def play_picture(path: str | Path, *, meta: str | Path | None = None, rpm: float
         meta = path.parent / "record.json"
     m = read_meta(meta) if meta is not None else None
     reader = OpticalReader(rpm=m.rpm if m else rpm, dpi=dpi, eq=eq, passes=passes)
-    groove = reader.read(scan, m)
-    del scan                     # the picture is not needed to play the groove: its memory goes first
+    groove = reader.read(scan, m, release=True)     # the picture's rows go as the groove passes them
+    del scan                     # the rest is not needed to play the groove: its memory goes first
     curve = reader.eq or (m.eq if m else equalisation("none"))
     return groove.playback(eq=curve, gain_m=m.gain_m if m else None, sample_rate=sample_rate), groove
