@@ -235,3 +235,24 @@ def test_a_picture_let_go_as_the_groove_passes_reads_the_same(tone_record, centr
     assert scan.pixels[cy - int(r_in) + 40].any()              # inside the groove: kept
     if sys.platform.startswith("linux"):                       # outside its first turn: gone (whole pages)
         assert not scan.pixels[1:cy - int(r_out) - 40].any() and not scan.pixels[cy + int(r_out) + 40:-1].any()
+
+
+def test_the_laser_files_svg_plays_the_tone_back(tone_record, tmp_path):
+    """record.svg (the laser cutter's file) rasterised at 1200 DPI by resvg and read: the tone, as long
+    as the cut (the spiral found, the SVG being another picture than record.json's)."""
+    record, out = tone_record
+    write_record(record, tmp_path, formats=("svg", "json"), dpi=1200, seed=1)
+    audio, groove = play_picture(tmp_path / "record.svg")
+    assert groove.dpi == 1200 and len(audio) == len(record.playback())
+    assert tone_snr_db(audio.samples, FS) > 28          # measured 30.7 dB (the SVG keeps 1 µm coordinates)
+
+
+def test_svgs_that_cannot_be_read_are_refused_in_one_sentence(tmp_path):
+    broken = tmp_path / "broken.svg"
+    broken.write_text("<svg xmlns='http://www.w3.org/2000/svg' width='10mm' height='10mm'><path d='M 1")
+    with pytest.raises(PictureError, match=r"^cannot rasterise broken.svg as an SVG \(.*\)$"):
+        load_picture(broken)
+    huge = tmp_path / "huge.svg"
+    huge.write_text("<svg xmlns='http://www.w3.org/2000/svg' width='400mm' height='400mm'></svg>")
+    with pytest.raises(PictureError, match="at 2400 DPI would be 37796 × 37796 pixels, more than the limit"):
+        load_picture(huge, dpi=2400)

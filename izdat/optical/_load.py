@@ -75,7 +75,7 @@ def load_picture(path: str | Path, *, dpi: float | None = None, max_pixels: int 
         Refuse pictures with more pixels than this (default :data:`MAX_PIXELS`, a 300 mm record at
         2400 DPI); ``None`` or 0 lifts the limit.
     svg_dpi : float
-        Resolution (dots per inch) an SVG is rasterised at; default 1200.
+        Resolution (dots per inch) an SVG is rasterised at when ``dpi`` is not given; default 1200.
 
     Raises
     ------
@@ -87,8 +87,8 @@ def load_picture(path: str | Path, *, dpi: float | None = None, max_pixels: int 
         raise PictureError(f"cannot read {path}: no such file")
     if path.suffix.lower() in (".svg", ".svgz"):
         from izdat.optical._svg import rasterise_svg
-        pixels = rasterise_svg(path, svg_dpi, max_pixels=max_pixels)
-        return Scan(pixels, _check_dpi(svg_dpi), path)
+        svg_dpi = _check_dpi(dpi if dpi is not None else svg_dpi)
+        return Scan(rasterise_svg(path, svg_dpi, max_pixels=max_pixels), svg_dpi, path)
     limit = None if not max_pixels else int(max_pixels)
     old = Image.MAX_IMAGE_PIXELS
     try:
