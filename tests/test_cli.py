@@ -122,3 +122,13 @@ def test_a_dicom_xray_is_cut_into(izdat, song, tmp_path):
     code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--xray", hand, "--format", "png,json")
     assert code == 0, err
     assert json.loads((tmp_path / "rec" / "record.json").read_text())["xray"] == {"file": "hand.dcm"}
+
+
+def test_a_picture_too_coarse_for_its_groove_is_refused_not_played(izdat, song, tmp_path):
+    """At 150 DPI a 120 µm groove is 0.7 px across: what the reader would follow is noise, so it
+    says so in one sentence, with the DPI that would do, and writes no audio."""
+    assert izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--format", "png,json")[0] == 0
+    code, out, err = izdat("play", tmp_path / "rec" / "record.png", "-o", tmp_path / "x.wav")
+    assert code == 2 and not (tmp_path / "x.wav").exists()
+    assert "the picture is too coarse to read the groove: at 150 DPI its 120 µm are 0.7 px across" in err
+    assert "scan it at 600 DPI or more" in err and "Traceback" not in err

@@ -101,7 +101,7 @@ def test_izdat_play_needle_stylus_plays_the_picture_on_a_gramophone(monkeypatch,
 
     t = np.arange(2 * FS) / FS
     soundfile.write(tmp_path / "song.wav", 0.4 * np.sin(2 * np.pi * 440 * t), FS)
-    assert run("cut", tmp_path / "song.wav", "-o", tmp_path / "rec", "--format", "png,json", "--dpi", "400",
+    assert run("cut", tmp_path / "song.wav", "-o", tmp_path / "rec", "--format", "png,json", "--dpi", "600",
                "--diameter", "100", "--inner-radius", "25", "--outer-margin", "5")[0] == 0
     picture = tmp_path / "rec" / "record.png"
     assert run("play", picture, "-o", tmp_path / "optical.wav")[0] == 0
