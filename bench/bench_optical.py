@@ -114,9 +114,11 @@ def main():
                  ("tone, clean", tone(3), 2400, False, 2), ("tone, degraded", tone(3), 1200, True, 2),
                  ("music, degraded", music(8), 1200, True, 2),
                  ("tone, clean, 3 passes", tone(3), 1200, False, 3), ("music, clean, 3 passes", music(8), 1200, False, 3),
-                 ("music, clean", music(8), 2400, False, 2), ("music, clean, 3 passes", music(8), 2400, False, 3)]
+                 ("music, clean", music(8), 2400, False, 2), ("music, clean, 3 passes", music(8), 2400, False, 3),
+                 ("music, clean, 250 mm disc", music(8), 1200, False, 2)]
         for k, (name, audio, dpi, degrade, passes) in enumerate(cases):
-            record, out, conf = round_trip(audio, dpi, tmp / str(k), degrade=degrade, passes=passes)
+            disc = dict(diameter=250.0, inner=52.0) if "250 mm" in name else {}   # the lathe's default disc: r ≈ 114 mm
+            record, out, conf = round_trip(audio, dpi, tmp / str(k), degrade=degrade, passes=passes, **disc)
             if out is None:
                 rows.append([name, dpi, "—", "—", "—", "—", f"failed: {conf}"])
                 continue
@@ -153,7 +155,7 @@ def main():
             + "\n\n" + table(["DPI", "picture (px)", "programme (s)", "load + read + play (s)", "CPU (s)",
                                "real time", "grey MiB", "peak RSS MiB", "(peak − imports) / grey",
                                "(peak − imports − numba's engine) / grey"], speed)
-            + f"\n\nCases: 120 mm records, −6 dB (`Lathe(level_db=-6)`), rendered with izdat's radiograph; degraded = "
+            + f"\n\nCases: 120 mm records (music at r ≈ 49 mm; the 250 mm row: the lathe's default disc, music at r ≈ 114 mm), −6 dB (`Lathe(level_db=-6)`), rendered with izdat's radiograph; degraded = "
               f"{DEGRADED} (seed 2), read without record.json's centre. Speed: a 3-minute side (the bundled song "
               f"repeated) on a 250 mm record, `play_picture` (what `izdat play` does: load, read, play) in a fresh "
               f"process with numba's code cached; numba's engine, which the first compiled function of any program "
