@@ -37,7 +37,7 @@ def play(
     out: Path = typer.Option(..., "-o", "--out", help="Audio file to write (WAV, FLAC …)."),
     meta: Optional[Path] = typer.Option(None, help="izdat record.json (default: the one beside the picture)."),
     rpm: str = typer.Option("78", help="Speed the record was cut at (rev/min), without record.json."),
-    dpi: Optional[float] = typer.Option(None, help="Picture resolution (dots per inch) (default: from the picture)."),
+    dpi: Optional[float] = typer.Option(None, help="Picture resolution (dots per inch) (default: from the picture); an SVG is drawn at it (default 1200)."),
     eq: Optional[str] = typer.Option(None, help="Playback curve: none, riaa, blumlein, columbia, aes, nab (default: record.json's, else none)."),
     rate: float = typer.Option(44_100.0, help="Output sample rate (Hz)."),
     report: Optional[Path] = typer.Option(None, help="PNG to draw the tracked groove on, for a person to check."),
@@ -104,7 +104,7 @@ def age(
     picture: Path = typer.Argument(..., help="Picture of a record (PNG, TIFF, JPEG)."),
     out: Path = typer.Option(..., "-o", "--out", help="Aged picture to write (PNG, TIFF or JPEG)."),
     look: str = typer.Option("photographed", help=f"How it was taken: {', '.join(PRESETS)}."),
-    dpi: Optional[float] = typer.Option(None, help="Picture resolution (dots per inch) (default: from the picture)."),
+    dpi: Optional[float] = typer.Option(None, help="Picture resolution (dots per inch) (default: from the picture); an SVG is drawn at it (default 1200)."),
     seed: int = typer.Option(0, help="Seed for every random blemish."),
     max_pixels: int = typer.Option(MAX_PIXELS, help="Refuse larger pictures (0: no limit)."),
 ):
