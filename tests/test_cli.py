@@ -1,6 +1,7 @@
 """`izdat cut` from the command line: outputs, and one sentence with exit code 2 for bad input."""
 
 import json
+import re
 import sys
 
 import numpy as np
@@ -130,5 +131,6 @@ def test_a_picture_too_coarse_for_its_groove_is_refused_not_played(izdat, song, 
     assert izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--format", "png,json")[0] == 0
     code, out, err = izdat("play", tmp_path / "rec" / "record.png", "-o", tmp_path / "x.wav")
     assert code == 2 and not (tmp_path / "x.wav").exists()
-    assert "the picture is too coarse to read the groove: at 150 DPI its 120 µm are 0.7 px across" in err
-    assert "scan it at 600 DPI or more" in err and "Traceback" not in err
+    assert "the picture is too coarse to read the groove: at 150 DPI its turns are " in err
+    assert "its 120 µm 0.7 px across" in err and "Traceback" not in err
+    assert re.search(r"scan it at (\d+) DPI or more", err) and int(re.search(r"at (\d+) DPI or more", err)[1]) >= 500

@@ -259,12 +259,13 @@ def test_svgs_that_cannot_be_read_are_refused_in_one_sentence(tmp_path):
 
 
 @pytest.mark.parametrize("dpi, json", [(400, True), (200, False)])
-def test_a_groove_under_two_and_a_half_pixels_wide_is_refused(tmp_path, dpi, json):
-    """A 120 µm groove at 400 DPI is 1.9 px across: its tone read back at −6 dB SNR (noise), though
+def test_a_groove_too_few_pixels_across_is_refused(tmp_path, dpi, json):
+    """A 120 µm groove at 400 DPI, turns 2.9 px apart: its tone read back at −6 dB SNR (noise), though
     84 % of it was followed. One sentence saying so instead; without record.json the groove's width
     is the one the spiral finder sees (1.7 px at 200 DPI)."""
     record = Lathe(diameter_mm=120, inner_radius_mm=30, level_db=-6).cut(_tone(2.0))
     write_record(record, tmp_path, formats=("png", "json") if json else ("png",), dpi=dpi, seed=1)
     with pytest.raises(PictureError, match=rf"^the picture is too coarse to read the groove: at {dpi} DPI its "
-                                           r"\d+ µm are \d\.\d px across, .*scan it at \d+ DPI or more\)$"):
+                                           r"turns are .* px apart and its \d+ µm \d\.\d px across, too few .*"
+                                           r"scan it at \d+ DPI or more\)$"):
         play_picture(tmp_path / "record.png")

@@ -31,10 +31,11 @@ PASSES = (2, 3, 4)
 #: below it the audio would be mostly the coasting, noise rather than the groove (the bench's
 #: degraded pictures read 97–100 %, a 300 DPI render of a 120 µm groove 14 %).
 MIN_CONFIDENCE = 0.5
-#: Fewest pixels across the groove for its two walls and its modulation to be read (a 1 kHz tone at
-#: −6 dB in a 120 µm groove: 3.8 px at 800 DPI reads 35 dB, 2.8 px at 600 DPI 17 dB, 1.9 px at
-#: 400 DPI −6 dB, i.e. noise, though 84 % of it was "followed").
-MIN_WIDTH_PX = 2.5
+#: Fewest pixels across the groove, and between its turns, for the turns and their modulation to be
+#: read (a 1 kHz tone at −6 dB, 120 µm groove, turns 185 µm apart: 5.8 px apart at 800 DPI reads
+#: 35 dB, 4.4 px at 600 DPI 17 dB, 3.6 px at 500 DPI 2 dB and 2.9 px at 400 DPI −6 dB — noise,
+#: though 84 % of it was "followed"; a 45 µm groove at 1200 DPI, 2.1 px wide and 6.5 px apart, 22 dB).
+MIN_WIDTH_PX, MIN_PITCH_PX = 2.0, 4.0
 
 
 @dataclass(frozen=True)
@@ -369,23 +370,27 @@ class OpticalReader:
 def _heard(groove: Groove) -> Groove:
     """``groove``, if enough of its programme was measured to be played; else one sentence saying why
     (a picture too coarse for the groove, or no groove in it): never the coasting played as audio."""
-    _too_coarse(groove.dpi, groove.width_m, groove.confidence)
+    pitch = groove.pitch_um()              # the closest turns (a tenth of them closer): without record.json
+    _too_coarse(groove.dpi, groove.width_m,  # the lead-in's and lead-out's wide turns are read too
+                float(np.percentile(pitch, 10)) * 1e-6 if pitch.size else None, groove.confidence)
     if groove.confidence >= MIN_CONFIDENCE:
         return groove
     raise PictureError(f"the picture holds no readable groove where one was expected: only "
                        f"{groove.confidence:.0%} of the programme could be followed, the rest is not a groove")
 
 
-def _too_coarse(dpi, width_m, confidence=None):
-    """Raise if a groove ``width_m`` wide is too few pixels across at ``dpi`` to be read."""
-    width_px = width_m * dpi / 0.0254
-    if width_px >= MIN_WIDTH_PX:
+def _too_coarse(dpi, width_m, pitch_m=None, confidence=None):
+    """Raise if a groove ``width_m`` wide with turns ``pitch_m`` apart (m) is too few pixels across at
+    ``dpi`` to be read."""
+    px = dpi / 0.0254
+    if width_m * px >= MIN_WIDTH_PX and (pitch_m is None or pitch_m * px >= MIN_PITCH_PX):
         return
-    need = math.ceil(MIN_WIDTH_PX * 0.0254 / width_m / 100) * 100
+    need = max(MIN_WIDTH_PX / width_m, MIN_PITCH_PX / pitch_m if pitch_m else 0.0) * 0.0254
+    apart = "" if pitch_m is None else f"its turns are {pitch_m * px:.1f} px apart and "
     read = "" if confidence is None else f"{confidence:.0%} of it followed; "
-    raise PictureError(f"the picture is too coarse to read the groove: at {dpi:g} DPI its {width_m * 1e6:.0f} µm are "
-                       f"{width_px:.1f} px across, too few to tell its walls and modulation apart ({read}"
-                       f"scan it at {need:.0f} DPI or more)")
+    raise PictureError(f"the picture is too coarse to read the groove: at {dpi:g} DPI {apart}its "
+                       f"{width_m * 1e6:.0f} µm {width_m * px:.1f} px across, too few to tell the turns and their "
+                       f"modulation apart ({read}scan it at {math.ceil(need / 100) * 100:.0f} DPI or more)")
 
 
 def _trim_heap():
