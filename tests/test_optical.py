@@ -258,14 +258,38 @@ def test_svgs_that_cannot_be_read_are_refused_in_one_sentence(tmp_path):
         load_picture(huge, dpi=2400)
 
 
-@pytest.mark.parametrize("dpi, json", [(400, True), (200, False)])
+@pytest.mark.parametrize("dpi, json", [(400, True), (500, True), (200, False)])
 def test_a_groove_too_few_pixels_across_is_refused(tmp_path, dpi, json):
     """A 120 µm groove at 400 DPI, turns 2.9 px apart: its tone read back at −6 dB SNR (noise), though
     84 % of it was followed. One sentence saying so instead; without record.json the groove's width
     is the one the spiral finder sees (1.7 px at 200 DPI)."""
     record = Lathe(diameter_mm=120, inner_radius_mm=30, level_db=-6).cut(_tone(2.0))
     write_record(record, tmp_path, formats=("png", "json") if json else ("png",), dpi=dpi, seed=1)
+    if dpi == 500:      # wide enough (2.4 px), but the turns 3.6 px apart: its tone read back at 2 dB
+        with pytest.raises(PictureError, match=r"at 500 DPI its turns are 3\.\d px apart and its 120 µm 2\.4 px across"):
+            play_picture(tmp_path / "record.png")
+        return
     with pytest.raises(PictureError, match=rf"^the picture is too coarse to read the groove: at {dpi} DPI its "
                                            r"turns are .* px apart and its \d+ µm \d\.\d px across, too few .*"
                                            r"scan it at \d+ DPI or more\)$"):
         play_picture(tmp_path / "record.png")
+
+
+def test_an_svg_is_drawn_at_the_size_it_says_whatever_its_units(tmp_path):
+    """mm, px, a bare viewBox (CSS pixels, 96 to the inch) or gzipped: drawn at the DPI asked, the size
+    checked first; an SVG that says no size is refused in one sentence."""
+    import gzip
+    body = "<circle cx='50' cy='25' r='20' fill='blue'/></svg>"
+    head = "<svg xmlns='http://www.w3.org/2000/svg' "
+    files = {"mm.svg": head + "width='25.4mm' height='12.7mm' stroke-width='0.1mm' viewBox='0 0 100 50'>",
+             "px.svg": head + "width='96px' height='48'>", "box.svg": head + "viewBox='0 0 96 48'>"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text + body)
+    (tmp_path / "mm.svgz").write_bytes(gzip.compress((files["mm.svg"] + body).encode()))
+    for name in ["mm.svg", "px.svg", "box.svg", "mm.svgz"]:
+        scan = load_picture(tmp_path / name, dpi=600)
+        assert scan.pixels.shape == (300, 600) and scan.dpi == 600, name      # one inch by half an inch
+        assert scan.pixels[150, 300] > 200 and scan.pixels[5, 5] == 0, name   # the circle light, the ground dark
+    (tmp_path / "none.svg").write_text(head + ">" + body)
+    with pytest.raises(PictureError, match="^none.svg does not say its size"):
+        load_picture(tmp_path / "none.svg")

@@ -86,7 +86,7 @@ def _cut_see_play_download(page, studio, tmp_path):
     page.set_input_files("#cut-song-file", str(SONG))
     _until(page, "document.querySelector('#cut-song-name').textContent.includes('song.flac')")
     page.fill("#cut-form input[name=diameter_mm]", "120")
-    page.select_option("#cut-form select[name=dpi]", "600")   # coarser pictures are refused by the optical needle
+    page.select_option("#cut-form select[name=dpi]", "800")   # coarser pictures may be refused by the optical needle
     page.fill("#cut-form input[name=trim_s]", "4")
     # the X-ray: "your own", a chest film uploaded as a PNG
     from PIL import Image

@@ -534,6 +534,7 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     each ring with the radius (px) outside which the picture will not be read again
     (:class:`~izdat.optical._load.RowRelease`).
     """
+    theta0 = float(theta0) % TWO_PI                 # the engines turn angles into [0, 2π) by ±2π steps
     hw = 0.5 * float(width_px)
     pitch = float(width_px) + max(float(land_px), 0.5)          # px, the closest two turns come
     c = CoarseTrack(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, n_samples=n_samples, r_end=r_end,

@@ -336,7 +336,6 @@ class OpticalReader:
                                  light=self.light_groove, passes=self.passes)
         radius, gaps = track.radius, track.untrusted
         if len(radius) < n_rev // 2 or (gaps[:, 1] - gaps[:, 0]).sum() > 0.5 * len(radius):
-            _too_coarse(dpi, width_px / px_per_m)
             raise PictureError("the picture holds no readable groove: the spiral could not be followed")
         start, end = 0, len(radius)
         if meta is not None and meta.program_start is not None:
@@ -371,8 +370,10 @@ def _heard(groove: Groove) -> Groove:
     """``groove``, if enough of its programme was measured to be played; else one sentence saying why
     (a picture too coarse for the groove, or no groove in it): never the coasting played as audio."""
     pitch = groove.pitch_um()              # the closest turns (a tenth of them closer): without record.json
-    _too_coarse(groove.dpi, groove.width_m,  # the lead-in's and lead-out's wide turns are read too
-                float(np.percentile(pitch, 10)) * 1e-6 if pitch.size else None, groove.confidence)
+    close = float(np.percentile(pitch, 10)) * 1e-6 if pitch.size else None   # the lead-in's and lead-out's are read too
+    if close is not None and close <= 0:
+        raise PictureError("the picture holds no readable groove: the track read does not move inward turn by turn")
+    _too_coarse(groove.dpi, groove.width_m, close, groove.confidence)
     if groove.confidence >= MIN_CONFIDENCE:
         return groove
     raise PictureError(f"the picture holds no readable groove where one was expected: only "

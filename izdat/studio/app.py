@@ -113,7 +113,7 @@ class Studio:
                  "diameter_mm": _number(body, "diameter_mm", 60, 420, 250, unit="mm"),
                  "inner_radius_mm": _number(body, "inner_radius_mm", 10, 200, optional=True, unit="mm"),
                  "eq": _choice(body, "eq", list(EQUALISATIONS), "blumlein"),
-                 "dpi": _number(body, "dpi", 50, 2400, 600, unit="dpi"),
+                 "dpi": _number(body, "dpi", 50, 2400, 800, unit="dpi"),
                  "trim_s": _number(body, "trim_s", 0.5, 1800, optional=True, unit="s"),
                  "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True),
                  "plays": _number(body, "plays", 0, 1000, 0, integer=True)}
