@@ -77,14 +77,8 @@ def find_spiral(img: np.ndarray, px_per_m: float, *, light: bool = True) -> Spir
 
 
 def _coarse_centre(img, px_per_m):
-    h, w = img.shape
     b = max(2, int(0.3e-3 * px_per_m))
-    hb, wb = h // b, w // b
-    energy = np.zeros((hb, wb), np.float32)
-    for y in range(hb):        # block by block: no float copy of the picture
-        rows = img[y * b:(y + 1) * b, : wb * b].astype(np.float32).reshape(b, wb, b)
-        energy[y] = np.abs(np.diff(rows, axis=2)).mean(axis=(0, 2))
-    energy = ndimage.median_filter(energy, 3)
+    energy = ndimage.median_filter(_profiles.block_texture(img, b), 3)
     thr = np.percentile(energy, 75)
     mask = energy > thr
     lab, n = ndimage.label(mask)
