@@ -134,3 +134,9 @@ def test_a_picture_too_coarse_for_its_groove_is_refused_not_played(izdat, song, 
     assert "the picture is too coarse to read the groove: at 150 DPI its turns are " in err
     assert "its 120 µm 0.7 px across" in err and "Traceback" not in err
     assert re.search(r"scan it at (\d+) DPI or more", err) and int(re.search(r"at (\d+) DPI or more", err)[1]) >= 500
+
+
+@pytest.mark.parametrize("rate", ["0", "nan", "1e9"])
+def test_play_refuses_an_absurd_output_rate_before_reading(izdat, tmp_path, rate):
+    code, out, err = izdat("play", tmp_path / "nothing.png", "-o", tmp_path / "x.wav", "--rate", rate)
+    assert code == 2 and "--rate must be between 8000 and 384000 Hz" in err and not (tmp_path / "x.wav").exists()

@@ -41,8 +41,9 @@ def find_spiral(img: np.ndarray, px_per_m: float, *, light: bool = True) -> Spir
     h, w = img.shape
     cx, cy = _coarse_centre(img, px_per_m)
     n_ang = 720
-    pitch = direction = None
+    pitch = direction = prof = None
     for it in range(4):
+        prof = None                     # the last round's profiles go before this round's are taken
         r0, r1 = _band_limits(img, cx, cy, px_per_m, light)
         angles = np.arange(n_ang) * 2 * math.pi / n_ang
         step = 0.5

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import soxr
 from scipy import signal
 
 from izdat.audio import Audio
-from izdat.errors import PictureError
+from izdat.errors import AudioError, PictureError
 from izdat.groove import Equalisation, equalisation
 from izdat.optical import _fine
 from izdat.optical._coarse import CoarseTrack
@@ -27,6 +28,8 @@ CUT_RATE_HZ = 44_100.0
 CENTRE_TURNS = 24
 #: Passes of the fine fit a reader may make (two is the default; more than four gains nothing).
 PASSES = (2, 3, 4)
+#: Output sample rates (Hz) the playback writes: telephone to studio.
+OUTPUT_RATES = (8_000.0, 384_000.0)
 #: Least share of the programme that must be measured, not coasted over, for the groove to be played:
 #: below it the audio would be mostly the coasting, noise rather than the groove (the bench's
 #: degraded pictures read 97–100 %, a 300 DPI render of a 120 µm groove 14 %).
@@ -210,6 +213,10 @@ class Groove:
         ``gain_m`` (groove velocity in m/s per unit audio at 1 kHz, from record.json) restores the
         source's level; without it the audio is normalised to a −1 dBFS peak.
         """
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, float)) \
+                or not OUTPUT_RATES[0] <= sample_rate <= OUTPUT_RATES[1]:
+            raise AudioError(f"the output rate must be between {OUTPUT_RATES[0]:g} and {OUTPUT_RATES[1]:g} Hz, "
+                             f"not {sample_rate!r}")
         eq = eq if isinstance(eq, Equalisation) else equalisation(eq)
         fs = self.sample_rate
         a, b = self.program_start, self.program_end
@@ -218,17 +225,26 @@ class Groove:
         # ten-second blocks with margins longer than the curve's memory, so no copy of the side is made
         block, margin = int(10 * fs), int(2 * fs)
         n = b - a
-        audio = np.empty(n, np.float32)
+        # resampled as it comes (soxr's stream gives the one-shot's samples): the audio at the
+        # groove's rate is never held whole beside the output
+        stream = None if sample_rate == fs else soxr.ResampleStream(fs, sample_rate, 1, dtype="float32", quality="VHQ")
+        audio = np.empty(int(math.ceil(n * sample_rate / fs)) + 64, np.float32)
+        k, peak = 0, 0.0
         for a0 in range(0, n, block):
             lo, hi = max(0, a0 - margin), min(n, a0 + block + margin)
             b0 = min(n, a0 + block)
             r = self.radius_m[a + lo:a + hi]
             x = self._pixel_limited(r - (offset + slope * np.arange(lo, hi)), r)
-            audio[a0:b0] = eq.to_audio(x, fs)[a0 - lo:b0 - lo] / (gain_m or 1.0)
+            y = (eq.to_audio(x, fs)[a0 - lo:b0 - lo] / (gain_m or 1.0)).astype(np.float32)
+            peak = max(peak, float(np.max(np.abs(y))) if y.size else 0.0)
+            if stream is not None:
+                y = stream.resample_chunk(y, last=b0 == n)
+            audio[k:k + len(y)] = y
+            k += len(y)
+        audio.resize(k, refcheck=False)
         if not gain_m:
-            peak = float(np.max(np.abs(audio))) if audio.size else 0.0
             audio *= 10 ** (-1 / 20) / peak if peak > 0 else 0.0
-        return Audio(audio, fs).resample(sample_rate)
+        return Audio(audio, sample_rate)
 
 
 class OpticalReader:
