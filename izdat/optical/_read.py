@@ -211,7 +211,8 @@ class Groove:
         """The programme as a velocity pickup with the playback curve ``eq`` hears it.
 
         ``gain_m`` (groove velocity in m/s per unit audio at 1 kHz, from record.json) restores the
-        source's level; without it the audio is normalised to a −1 dBFS peak.
+        source's level; without it the audio is normalised to a −1 dBFS peak. ``sample_rate``: the
+        output's, 8–384 kHz (resampled by soxr as the blocks come).
         """
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, float)) \
                 or not OUTPUT_RATES[0] <= sample_rate <= OUTPUT_RATES[1]:
