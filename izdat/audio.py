@@ -13,7 +13,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from izdat.errors import AudioError
+from izdat.errors import AudioError, first_line
 from izdat.files import atomic_path
 
 __all__ = ["Audio", "load", "save"]
@@ -99,7 +99,7 @@ def load(path: str | Path) -> Audio:
     try:
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise AudioError(f"cannot read {path} as audio ({_first_line(exc)})") from None
+        raise AudioError(f"cannot read {path} as audio ({first_line(exc)})") from None
     return Audio(data, float(rate))
 
 
@@ -113,8 +113,3 @@ def save(audio: Audio, path: str | Path, *, subtype: str = "PCM_16") -> Path:
         soundfile.write(str(tmp), np.clip(audio.samples, -1, 1) if subtype.startswith("PCM") else audio.samples,
                         int(round(audio.sample_rate)), subtype=subtype, format=path.suffix[1:].upper() or "WAV")
     return path
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0].rstrip(".") if text else type(exc).__name__

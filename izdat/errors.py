@@ -1,6 +1,6 @@
 """One exception family for izdat: every message is one sentence a user can act on."""
 
-__all__ = ["IzdatError", "AudioError", "GrooveError", "PictureError", "OutputError"]
+__all__ = ["IzdatError", "AudioError", "GrooveError", "PictureError", "OutputError", "first_line"]
 
 
 class IzdatError(Exception):
@@ -21,3 +21,9 @@ class PictureError(IzdatError, ValueError):
 
 class OutputError(IzdatError, OSError):
     """An output that cannot be written."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's exception message, without its full stop: the cause inside a sentence."""
+    text = str(exc).strip().splitlines()
+    return text[0].rstrip(".") if text else type(exc).__name__

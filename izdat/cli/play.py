@@ -16,7 +16,7 @@ from izdat.files import atomic_path
 from izdat.gramophone import Gramophone, GroovePath
 from izdat.groove import equalisation, parse_rpm
 from izdat.optical import MAX_PIXELS, OpticalReader, load_picture, read_meta
-from izdat.optical._read import OUTPUT_RATES
+from izdat.optical._read import output_rate
 from izdat.progress import console, progress
 
 
@@ -52,8 +52,7 @@ def play(
     """Play the record in PICTURE: find its spiral, follow the groove, write the audio to OUT."""
     if needle not in ("optical", "stylus"):
         raise PictureError(f"--needle must be 'optical' or 'stylus', not {needle!r}")
-    if not OUTPUT_RATES[0] <= rate <= OUTPUT_RATES[1]:      # before the picture is read (NaN fails too)
-        raise PictureError(f"--rate must be between {OUTPUT_RATES[0]:g} and {OUTPUT_RATES[1]:g} Hz, not {rate:g}")
+    output_rate(rate, "--rate")                     # before the picture is read
     with progress() as bar:
         task = bar.add_task("reading the groove", total=None)
         groove, m = read_groove(picture, meta=meta, rpm=rpm, dpi=dpi, max_pixels=max_pixels, dark_groove=dark_groove,

@@ -568,7 +568,8 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
         if t0 >= turns:
             break
         lo, hi = max(0, t0 - 1), min(turns, t0 + ring_turns + 1)
-        if release is not None:                      # the groove only goes in: nothing outside this ring is read again
+        if release is not None:   # the groove only goes in: no later ring reads outside this one's outermost
+            # turn, its outer neighbour (a pitch), the band's half-width, the blur's reach and the pass's margins
             release(float(np.max(c.R[lo * B - c.base:c.linked - c.base])) + pitch + hw + 5 * sigma + 8)
         st = _ring(c, N, nb, n, lo, hi)
         st["sigma"] = sigma

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from izdat.errors import PictureError
+from izdat.errors import PictureError, first_line
 
 __all__ = ["Scan", "load_picture", "MAX_PIXELS", "scan_of", "RowRelease"]
 
@@ -98,7 +98,7 @@ def load_picture(path: str | Path, *, dpi: float | None = None, max_pixels: int 
             try:
                 im = Image.open(path)
             except (OSError, ValueError, SyntaxError) as exc:
-                raise PictureError(f"cannot read {path} as a picture ({_first_line(exc)})") from None
+                raise PictureError(f"cannot read {path} as a picture ({first_line(exc)})") from None
             w, h = im.size
             if limit is not None and w * h > limit:
                 raise PictureError(
@@ -109,7 +109,7 @@ def load_picture(path: str | Path, *, dpi: float | None = None, max_pixels: int 
             try:
                 pixels = _grey(im)
             except (OSError, ValueError, SyntaxError) as exc:
-                raise PictureError(f"cannot decode {path} ({_first_line(exc)})") from None
+                raise PictureError(f"cannot decode {path} ({first_line(exc)})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = old
     return Scan(pixels, _check_dpi(dpi if dpi is not None else file_dpi), path)
@@ -218,8 +218,3 @@ def _check_dpi(dpi):
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not math.isfinite(dpi) or not 50 <= dpi <= 20_000:
         raise PictureError(f"dpi must be between 50 and 20000 dots per inch, not {dpi!r}")
     return float(dpi)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0].rstrip(".") if text else type(exc).__name__

@@ -30,6 +30,14 @@ CENTRE_TURNS = 24
 PASSES = (2, 3, 4)
 #: Output sample rates (Hz) the playback writes: telephone to studio.
 OUTPUT_RATES = (8_000.0, 384_000.0)
+
+
+def output_rate(rate, name: str = "the output rate") -> float:
+    """``rate`` (Hz) if the playback can write it, else :class:`AudioError` naming it as ``name``."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not OUTPUT_RATES[0] <= rate <= OUTPUT_RATES[1]:
+        raise AudioError(f"{name} must be between {OUTPUT_RATES[0]:g} and {OUTPUT_RATES[1]:g} Hz, not {rate:g}"
+                         if isinstance(rate, (int, float)) else f"{name} must be a number of Hz, not {rate!r}")
+    return float(rate)
 #: Least share of the programme that must be measured, not coasted over, for the groove to be played:
 #: below it the audio would be mostly the coasting, noise rather than the groove (the bench's
 #: degraded pictures read 97–100 %, a 300 DPI render of a 120 µm groove 14 %).
@@ -214,10 +222,7 @@ class Groove:
         source's level; without it the audio is normalised to a −1 dBFS peak. ``sample_rate``: the
         output's, 8–384 kHz (resampled by soxr as the blocks come).
         """
-        if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, float)) \
-                or not OUTPUT_RATES[0] <= sample_rate <= OUTPUT_RATES[1]:
-            raise AudioError(f"the output rate must be between {OUTPUT_RATES[0]:g} and {OUTPUT_RATES[1]:g} Hz, "
-                             f"not {sample_rate!r}")
+        sample_rate = output_rate(sample_rate)
         eq = eq if isinstance(eq, Equalisation) else equalisation(eq)
         fs = self.sample_rate
         a, b = self.program_start, self.program_end
@@ -346,7 +351,6 @@ class OpticalReader:
             n = len(track.radius) if n is None else n
             del track                                   # one groove held at a time
             if release:                                 # its rows were handed back as the groove went in
-                del img
                 img = load_picture(scan.path, dpi=dpi, max_pixels=None).pixels
             track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
                                  guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
@@ -357,11 +361,12 @@ class OpticalReader:
         start, end = 0, len(radius)
         if meta is not None and meta.program_start is not None:
             start, end = meta.program_start, min(meta.program_end, len(radius))
-        return _heard(Groove(_metres(radius, px_per_m), n_rev, rpm, start, end, gaps, centre,
-                             math.degrees(guess.start_angle) % 360,
-                             "counterclockwise" if guess.direction > 0 else "clockwise", float(dpi), width_px / px_per_m,
-                             notes={"pitch_px": guess.pitch_px, "turns_read": track.turns, "blur_px": track.blur_px,
-                                    "rays_found": track.rays_found}))
+        groove = Groove(_metres(radius, px_per_m), n_rev, rpm, start, end, gaps, centre,
+                        math.degrees(guess.start_angle) % 360,
+                        "counterclockwise" if guess.direction > 0 else "clockwise", float(dpi), width_px / px_per_m,
+                        notes={"pitch_px": guess.pitch_px, "turns_read": track.turns, "blur_px": track.blur_px,
+                               "rays_found": track.rays_found})
+        return _playable(groove)
 
     def _read_known(self, img, px_per_m, dpi, meta: RecordMeta, release: bool) -> Groove:
         n_rev = meta.samples_per_rev
@@ -376,14 +381,14 @@ class OpticalReader:
                              release=RowRelease(img, meta.centre_px[1]) if release else None)
         if len(track.radius) < n:
             raise PictureError("the picture holds no readable groove where its record.json says the groove is")
-        return _heard(Groove(_metres(track.radius, px_per_m), n_rev, meta.rpm, meta.program_start, meta.program_end,
-                             track.untrusted, tuple(meta.centre_px), float(meta.start_angle_deg),
-                             meta.direction or "counterclockwise", float(dpi), width_px / px_per_m,
-                             notes={"turns_read": track.turns, "blur_px": track.blur_px,
-                                    "rays_found": track.rays_found}))
+        groove = Groove(_metres(track.radius, px_per_m), n_rev, meta.rpm, meta.program_start, meta.program_end,
+                        track.untrusted, tuple(meta.centre_px), float(meta.start_angle_deg),
+                        meta.direction or "counterclockwise", float(dpi), width_px / px_per_m,
+                        notes={"turns_read": track.turns, "blur_px": track.blur_px, "rays_found": track.rays_found})
+        return _playable(groove)
 
 
-def _heard(groove: Groove) -> Groove:
+def _playable(groove: Groove) -> Groove:
     """``groove``, if enough of its programme was measured to be played; else one sentence saying why
     (a picture too coarse for the groove, or no groove in it): never the coasting played as audio."""
     pitch = groove.pitch_um()              # the closest turns (a tenth of them closer): without record.json

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from izdat.errors import PictureError
+from izdat.errors import PictureError, first_line
 
 #: Inches per unit of an SVG length (CSS: 96 px to the inch; a bare number is px).
 UNITS = {"mm": 1 / 25.4, "cm": 1 / 2.54, "in": 1.0, "pt": 1 / 72, "pc": 1 / 6, "px": 1 / 96, "": 1 / 96}
@@ -39,7 +39,7 @@ def rasterise_svg(path: Path, dpi: float, *, max_pixels: int | None) -> np.ndarr
         png = resvg_py.svg_to_bytes(svg_path=str(path), background="#ffffff", dpi=96.0, width=size[0],
                                     skip_system_fonts=True)
     except Exception as exc:   # resvg raises one kind for every bad SVG
-        raise PictureError(f"cannot rasterise {path.name} as an SVG ({_first_line(exc)})") from None
+        raise PictureError(f"cannot rasterise {path.name} as an SVG ({first_line(exc)})") from None
     old = Image.MAX_IMAGE_PIXELS
     try:
         Image.MAX_IMAGE_PIXELS = None                     # the limit is ours, checked above
@@ -78,8 +78,3 @@ def svg_size_px(path: Path, dpi: float) -> tuple[int, int] | None:
             return None
         out.append(max(1, int(math.ceil(length * dpi - 1e-6))))
     return out[0], out[1]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0].rstrip(".") if text else type(exc).__name__
