@@ -17,6 +17,7 @@ import numba
 import numpy as np
 from scipy import ndimage
 
+from izdat._check import check_number
 from izdat.audio import Audio
 from izdat.errors import AudioError, GrooveError
 from izdat.groove import Equalisation, equalisation, um_to_lpi
@@ -190,6 +191,8 @@ class Record:
 class Lathe:
     """A record-cutting lathe, set up for bone records by default.
 
+    :attr:`LIMITS` gives each setting's range (the CLI and the studio take theirs from it).
+
     Parameters
     ----------
     rpm : float
@@ -218,19 +221,30 @@ class Lathe:
         Largest groove slope (lateral / tangential velocity) a stylus can track; default 0.5 (27°).
     """
 
+    #: Each numeric setting's absolute range: name -> (lowest, highest, unit). ``inner_radius_mm`` is
+    #: also at most ``diameter_mm / 2``, and the pitch must leave room for the groove and its land
+    #: (checked in code); ``trim_s`` is :meth:`cut`'s argument.
+    LIMITS: dict[str, tuple[float, float, str]] = {
+        "rpm": (5.0, 200.0, "rev/min"),
+        "diameter_mm": (50.0, 420.0, "mm"),
+        "outer_margin_mm": (1.0, 50.0, "mm"),
+        "inner_radius_mm": (10.0, 210.0, "mm"),
+        "pitch_um": (20.0, 5000.0, "µm"),
+        "groove_width_um": (10.0, 1000.0, "µm"),
+        "land_um": (0.0, 500.0, "µm"),
+        "level_db": (-40.0, 20.0, "dB"),
+        "max_slope": (0.05, 2.0, ""),
+        "trim_s": (0.1, 24 * 3600.0, "s"),
+    }
+
     def __init__(self, *, rpm: float = 78.0, diameter_mm: float = 250.0, outer_margin_mm: float = 8.0,
                  inner_radius_mm: float = 52.0, pitch_um: float = 254.0, groove_width_um: float = 120.0,
                  land_um: float = 20.0, variable_pitch: bool = True, eq: str | Equalisation = "blumlein",
                  level_db: float = 0.0, max_slope: float = 0.5):
-        _check("rpm", rpm, 5, 200, "rev/min")
-        _check("diameter_mm", diameter_mm, 50, 420, "mm")
-        _check("outer_margin_mm", outer_margin_mm, 1, 50, "mm")
-        _check("inner_radius_mm", inner_radius_mm, 10, diameter_mm / 2, "mm")
-        _check("groove_width_um", groove_width_um, 10, 1000, "µm")
-        _check("land_um", land_um, 0, 500, "µm")
-        _check("pitch_um", pitch_um, 20, 5000, "µm")
-        _check("level_db", level_db, -40, 20, "dB")
-        _check("max_slope", max_slope, 0.05, 2, "")
+        for name in ("rpm", "diameter_mm", "outer_margin_mm", "inner_radius_mm", "groove_width_um", "land_um",
+                     "pitch_um", "level_db", "max_slope"):
+            _check(name, locals()[name])
+        _check("inner_radius_mm", inner_radius_mm, hi=diameter_mm / 2)
         if pitch_um < groove_width_um + land_um + 2:
             raise GrooveError(f"a pitch of {pitch_um:g} µm leaves no room to modulate a {groove_width_um:g} µm "
                               f"groove with {land_um:g} µm of land; use a coarser pitch or a narrower groove")
@@ -326,7 +340,7 @@ class Lathe:
         source = {"sample_rate_hz": audio.sample_rate, "channels": audio.channels,
                   "duration_s": audio.duration_s, "sha256": audio.sha256()}
         if trim_s is not None:
-            _check("trim_s", trim_s, 0.1, 24 * 3600, "s")
+            _check("trim_s", trim_s)
             audio = _fade_out(audio.trim(trim_s))
         self.check_fits(audio.duration_s)
         mono = audio.mono().resample(self.sample_rate).checked()
@@ -551,9 +565,11 @@ def _fade_out(audio: Audio, fade_s: float = 0.05) -> Audio:
     return Audio(samples, audio.sample_rate)
 
 
-def _check(name, value, lo, hi, unit):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not lo <= value <= hi:
-        raise GrooveError(f"{name} must be between {lo:g} and {hi:g}{' ' + unit if unit else ''}, not {value!r}")
+def _check(name, value, *, hi=None) -> float:
+    """``value`` as a float if it lies in :attr:`Lathe.LIMITS` ``[name]`` (and at most ``hi``), else a
+    :class:`GrooveError` naming it."""
+    lo, top, unit = Lathe.LIMITS[name]
+    return check_number(name, value, lo, top if hi is None else min(top, hi), unit, error=GrooveError)
 
 
 def _mmss(seconds: float) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.signal as sps
 
+from izdat._check import check_number
 from izdat.audio import Audio
 from izdat.errors import IzdatError
 from izdat.tape import heads
@@ -102,14 +103,10 @@ class Tape:
         return dataclasses.replace(self, **changes)
 
 
-def _check(name, value, lo, hi, unit):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TapeError(f"{name} must be a number, not {value!r}") from None
-    if not np.isfinite(v) or not lo <= v <= hi:
-        raise TapeError(f"{name} must be between {lo:g} and {hi:g} {unit}, not {value!r}".rstrip())
-    return v
+def _check(name, value) -> float:
+    """``value`` as a float if it lies in :attr:`TapeDeck.LIMITS` ``[name]``, else a :class:`TapeError`."""
+    lo, hi, unit = TapeDeck.LIMITS[name]
+    return check_number(name, value, lo, hi, unit, error=TapeError)
 
 
 def known_deck(name: str) -> DeckPreset:
@@ -147,6 +144,16 @@ class TapeDeck:
     4.76
     """
 
+    #: Each numeric setting's range: name -> (lowest, highest, unit); the CLI and the studio take
+    #: theirs from it. ``seed`` is a whole number.
+    LIMITS: dict[str, tuple[float, float, str]] = {
+        "seed": (0, 2**63 - 1, ""),
+        "speed_error_pct": (-5.0, 5.0, "%"),
+        "azimuth_arcmin": (-60.0, 60.0, "arc minutes"),
+        "bias": (0.0, 3.0, "(1 = optimum)"),
+        "record_level_db": (-30.0, 20.0, "dB"),
+    }
+
     def __init__(self, model: str | DeckPreset = "elektronika-302", *, seed: int = 0,
                  speed_error_pct: float | None = None, azimuth_arcmin: float | None = None,
                  bias: float = 1.0, record_level_db: float = 0.0):
@@ -162,11 +169,11 @@ class TapeDeck:
         drawn_speed = serial.uniform(-1, 1) * p.speed_tolerance_pct
         drawn_az = serial.uniform(-1, 1) * p.azimuth_tolerance_arcmin
         self.speed_error_pct = _check("speed_error_pct", drawn_speed if speed_error_pct is None
-                                      else speed_error_pct, -5, 5, "%")
+                                      else speed_error_pct)
         self.azimuth_arcmin = _check("azimuth_arcmin", drawn_az if azimuth_arcmin is None
-                                     else azimuth_arcmin, -60, 60, "arc minutes")
-        self.bias = _check("bias", bias, 0, 3, "(1 = optimum)")
-        self.record_level_db = _check("record_level_db", record_level_db, -30, 20, "dB")
+                                     else azimuth_arcmin)
+        self.bias = _check("bias", float(bias) if isinstance(bias, bool) else bias)
+        self.record_level_db = _check("record_level_db", record_level_db)
         self.transport = Transport(
             speed_m_s=p.speed_m_s, capstan_diameter_m=p.capstan_diameter_m,
             roller_diameter_m=p.roller_diameter_m, reel_radius_m=p.reel_radius_m,
