@@ -4,6 +4,10 @@ Machines act on media: a :class:`Lathe` cuts :class:`Audio` into a :class:`Recor
 renders to a picture and to files for laser cutters and CNC machines.
 """
 
+from izdat._numba_cache import ensure_numba_cache
+
+ensure_numba_cache()  # before numba is imported: a read-only install still compiles
+
 from izdat.audio import Audio, load, save
 from izdat.tape import Tape, TapeDeck  # noqa: E402
 from izdat.errors import AudioError, GrooveError, IzdatError, OutputError, PictureError
