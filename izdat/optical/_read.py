@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import json
 import math
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import soxr
 from scipy import signal
 
 from izdat.audio import Audio
-from izdat.errors import AudioError, PictureError
-from izdat.groove import Equalisation, equalisation
+from izdat._check import _typed, check_int, check_number
+from izdat.errors import AudioError, PictureError, first_line
+from izdat.groove import EQUALISATIONS, Equalisation, equalisation
 from izdat.optical import _fine
 from izdat.optical._coarse import CoarseTrack
 from izdat.optical._load import RowRelease, Scan, load_picture
@@ -49,9 +51,41 @@ MIN_CONFIDENCE = 0.5
 MIN_WIDTH_PX, MIN_PITCH_PX = 2.0, 4.0
 
 
+#: Resolutions (dots per inch) a record.json may state for its picture: those the loader accepts.
+META_DPI = (50.0, 20_000.0)
+#: Rates (Hz) of the groove's samples (``samples_per_revolution`` × rpm / 60) a record.json may give:
+#: izdat cuts at 44.1 kHz; from telephone to studio rates.
+META_GROOVE_RATE_HZ = (8_000.0, 192_000.0)
+#: Largest side of the picture (px) a record.json may state: a 420 mm disc at 20000 DPI is 330,709 px.
+META_MAX_SIDE_PX = 1_000_000
+#: Largest record.json read (bytes): izdat's are a few kB, a long, much-limited song's some hundred kB.
+META_MAX_BYTES = 16 << 20
+#: The closest turns (µm apart) a groove can lie when record.json does not say its width and land: the
+#: lathe's narrowest groove (10 µm) with no land.
+_CLOSEST_TURNS_UM = 10.0
+#: Where each of :class:`RecordMeta`'s fields comes from in record.json (for the sentence naming it).
+META_KEYS = {
+    "rpm": "rpm", "samples_per_rev": "samples_per_revolution", "eq": "equalisation",
+    "gain_m": "level.velocity_m_s_per_unit_at_1khz", "centre_px": "picture.spiral_centre_px",
+    "start_angle_deg": "picture.groove_start_angle_deg", "direction": "direction",
+    "start_radius_mm": "groove_start_radius_mm", "end_radius_mm": "program_end_radius_mm",
+    "program_start": "program_start_sample", "program_end": "program_end_sample",
+    "locked_start": "locked_groove_start_sample", "groove_width_um": "groove_width_um", "land_um": "min_land_um",
+    "dpi": "picture.dpi", "picture_size": "picture.width_px and picture.height_px", "picture_file": "picture.file",
+    "diameter_mm": "diameter_mm",
+}
+DIRECTIONS = ("counterclockwise", "clockwise")
+
+
 @dataclass(frozen=True)
 class RecordMeta:
-    """What izdat's ``record.json`` tells a reader (all optional but the speed)."""
+    """What izdat's ``record.json`` tells a reader (all optional but the speed).
+
+    Every field is checked when the meta is made (``read_meta`` or by hand): its kind, a finite value in
+    its range, and its agreement with the others (the program's samples in order, the radii inside the
+    disc, the spiral's centre in the picture); :class:`~izdat.errors.PictureError` names the one that
+    is not.
+    """
 
     rpm: float = 78.0
     samples_per_rev: int | None = None
@@ -70,31 +104,250 @@ class RecordMeta:
     dpi: float | None = None
     picture_size: tuple | None = None
     picture_file: str | None = None
+    diameter_mm: float | None = None
+
+    def __post_init__(self):
+        for name, value in _checked_meta(vars(self)).items():
+            object.__setattr__(self, name, value)
+
+
+def _checked_meta(fields: dict, where: str | None = None) -> dict:
+    """``fields`` (RecordMeta's, by name) in their canonical types, or :class:`PictureError` naming
+    the first that is wrong: by its name, or by its record.json key after ``where`` (the file)."""
+    from izdat.lathe import Lathe
+    limits = Lathe.LIMITS
+    out = dict(fields)
+
+    def key(name):
+        return META_KEYS[name] if where is not None else name
+
+    def label(name):
+        return f"{where}: {key(name)}" if where is not None else name
+
+    def number(name, lo, hi, unit, *, integer=False):
+        value = fields.get(name)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 18:
+            raise PictureError(f"{label(name)} must be between {lo:g} and {hi:g} {unit}, not {_shown(value)}")
+        check = check_int if integer else check_number
+        out[name] = check(label(name), value, lo, hi, unit, error=PictureError)
+        return out[name]
+
+    def limited(name, key=None, hi=None):
+        lo, top, unit = limits[key or name]
+        return number(name, lo, top if hi is None else min(top, hi), unit)
+
+    rpm = fields.get("rpm")
+    if rpm is None:
+        raise PictureError(f"{label('rpm')} must be given: the speed the record was cut at (rev/min)")
+    rpm = limited("rpm")
+    lo_rate, hi_rate = META_GROOVE_RATE_HZ
+    spr = number("samples_per_rev", math.ceil(lo_rate * 60 / rpm), math.floor(hi_rate * 60 / rpm),
+                 f"at {rpm:g} rpm (a groove sampled at {lo_rate / 1e3:g}–{hi_rate / 1e3:g} kHz)", integer=True)
+    if fields.get("eq") is not None and not isinstance(fields["eq"], Equalisation):
+        raise _typed_picture_error(f"{label('eq')} must be an Equalisation, not {_shown(fields['eq'])}")
+    if fields.get("gain_m") is not None:
+        gain = fields["gain_m"]
+        if isinstance(gain, bool) or not isinstance(gain, numbers.Real):
+            raise _typed_picture_error(f"{label('gain_m')} must be a positive finite number (m/s), not {_shown(gain)}")
+        if not (math.isfinite(_float(gain)) and gain > 0):
+            raise PictureError(f"{label('gain_m')} must be a positive finite number (m/s), not {_shown(gain)}")
+        out["gain_m"] = float(gain)
+    diameter = limited("diameter_mm")
+    start = number("start_radius_mm", 0.0, (diameter or limits["diameter_mm"][1]) / 2, "mm (inside the disc)")
+    if start is not None and start <= 0:
+        raise PictureError(f"{label('start_radius_mm')} must be more than 0 mm, not {_shown(start)}")
+    # the locked groove lies 4 mm inside the programme's end: the end must leave room for it
+    end = number("end_radius_mm", 4.0, start if start is not None else limits["diameter_mm"][1] / 2,
+                 "mm (inside the groove's start)" if start is not None else "mm")
+    if end is not None and start is not None and end >= start:
+        raise PictureError(f"{label('end_radius_mm')} must be less than {key('start_radius_mm')} "
+                           f"({start:g} mm), not {_shown(end)}")
+    width = limited("groove_width_um")
+    land = limited("land_um")
+    if fields.get("direction") is not None and fields["direction"] not in DIRECTIONS:
+        raise PictureError(f"{label('direction')} must be {' or '.join(map(repr, DIRECTIONS))}, "
+                           f"not {_shown(fields['direction'])}")
+    # the groove's samples: in order, and no more than the turns that fit between its start and the centre
+    n_rev = spr or int(round(CUT_RATE_HZ * 60 / rpm))
+    closest_um = (width or 0.0) + (land or 0.0) or _CLOSEST_TURNS_UM
+    turns = (start if start is not None else limits["diameter_mm"][1] / 2) * 1e3 / closest_um + 4
+    most = int(turns * n_rev)
+    low, after = 0, None
+    for name in ("program_start", "program_end", "locked_start"):
+        value = fields.get(name)
+        if value is None:
+            continue
+        if after is not None and isinstance(value, numbers.Integral) and not isinstance(value, bool) and value < low:
+            raise PictureError(f"{label(name)} must come after {key(after)} ({low - (after == 'program_start')}), "
+                               f"not {_shown(value)}")
+        low = number(name, low, most, f"samples (the turns that fit inside {_where_start(start)})", integer=True)
+        low, after = low + (name == "program_start"), name
+    if fields.get("picture_size") is not None:
+        size = fields["picture_size"]
+        if not isinstance(size, (tuple, list)) or len(size) != 2:
+            raise _typed_picture_error(f"{label('picture_size')} must be two whole numbers of pixels, not {_shown(size)}")
+        out["picture_size"] = tuple(check_int(label("picture_size"), v, 1, META_MAX_SIDE_PX, "px", error=PictureError)
+                                    for v in size)
+    number("dpi", *META_DPI, "dots per inch")
+    if fields.get("centre_px") is not None:
+        centre = fields["centre_px"]
+        if not isinstance(centre, (tuple, list)) or len(centre) != 2:
+            raise _typed_picture_error(f"{label('centre_px')} must be two numbers of pixels (x, y), not {_shown(centre)}")
+        w, h = out.get("picture_size") or (META_MAX_SIDE_PX, META_MAX_SIDE_PX)
+        out["centre_px"] = tuple(check_number(label("centre_px"), v, 0, side, "px (inside the picture)",
+                                              error=PictureError) for v, side in zip(centre, (w, h)))
+        needed = [n for n in ("samples_per_rev", "start_angle_deg", "start_radius_mm", "program_start", "program_end",
+                              "locked_start", "groove_width_um") if fields.get(n) is None]
+        if needed:
+            raise PictureError(f"{label('centre_px')} places the spiral but {key(needed[0])} is not given")
+    number("start_angle_deg", -360.0, 360.0, "degrees")
+    if fields.get("picture_file") is not None and not isinstance(fields["picture_file"], str):
+        raise _typed_picture_error(f"{label('picture_file')} must be a file name, not {_shown(fields['picture_file'])}")
+    return out
 
 
 def read_meta(path: str | Path) -> RecordMeta:
-    """Read izdat's ``record.json`` (raises :class:`PictureError` if it is not one)."""
+    """Read izdat's ``record.json``, checking every field it gives a reader.
+
+    Raises :class:`PictureError` with one sentence naming the file and the field if the file is not
+    one (not JSON, nested too deep, too big) or a field is missing, of the wrong kind, not finite, out
+    of its range or at odds with another.
+    """
     path = Path(path)
+    where = _printable(str(path))
     try:
-        meta = json.loads(path.read_text())
-        pic = meta.get("picture", {})
-        eq = meta["equalisation"]
-        return RecordMeta(
-            rpm=float(meta["rpm"]), samples_per_rev=int(meta["samples_per_revolution"]),
-            eq=Equalisation(eq["name"], eq.get("turnover_hz"), eq.get("rolloff_10khz_db", 0.0),
-                            bool(eq.get("riaa")), bool(eq.get("displacement")), eq.get("note", "")),
-            gain_m=float(meta["level"]["velocity_m_s_per_unit_at_1khz"]),
-            centre_px=tuple(pic["spiral_centre_px"]) if "spiral_centre_px" in pic else None,
-            start_angle_deg=pic.get("groove_start_angle_deg"), direction=meta.get("direction"),
-            start_radius_mm=float(meta["groove_start_radius_mm"]),
-            end_radius_mm=float(meta["program_end_radius_mm"]) if "program_end_radius_mm" in meta else None,
-            program_start=int(meta["program_start_sample"]), program_end=int(meta["program_end_sample"]),
-            locked_start=int(meta["locked_groove_start_sample"]), groove_width_um=float(meta["groove_width_um"]),
-            land_um=float(meta.get("min_land_um", 20.0)), dpi=pic.get("dpi"),
-            picture_size=(pic["width_px"], pic["height_px"]) if "width_px" in pic else None,
-            picture_file=pic.get("file"))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PictureError(f"{path} is not an izdat record.json ({type(exc).__name__}: {exc})") from None
+        with open(path, "rb") as f:
+            data = f.read(META_MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise PictureError(f"{where} is a folder, not izdat's record.json") from None
+    except OSError as exc:
+        raise PictureError(f"{where} cannot be read as izdat's record.json: "
+                           f"{_printable(exc.strerror or type(exc).__name__)}") from None
+    if len(data) > META_MAX_BYTES:
+        raise PictureError(f"{where} is larger than {META_MAX_BYTES >> 20} MiB: not izdat's record.json "
+                           f"(a few kB)")
+    try:
+        meta = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise PictureError(f"{where} is not izdat's record.json: its JSON is nested too deep to read") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PictureError(f"{where} is not izdat's record.json: it is not JSON "
+                           f"({_printable(first_line(exc))})") from None
+    if not isinstance(meta, dict):
+        raise PictureError(f"{where} is not izdat's record.json: it holds {_json_kind(meta)}, not an object")
+
+    def label(name):
+        return f"{where}: {META_KEYS.get(name, name)}"
+
+    def part(key):
+        value = meta.get(key, {})
+        if not isinstance(value, dict):
+            raise PictureError(f"{where}: {key} must be an object, not {_json_kind(value)}")
+        return value
+
+    missing = [k for k in ("rpm", "samples_per_revolution", "groove_start_radius_mm", "program_start_sample",
+                           "program_end_sample", "locked_groove_start_sample", "groove_width_um") if k not in meta]
+    level, pic = part("level"), part("picture")
+    if "equalisation" not in meta:
+        missing.append("equalisation")
+    elif "velocity_m_s_per_unit_at_1khz" not in level:
+        missing.append("level.velocity_m_s_per_unit_at_1khz")
+    if missing:
+        raise PictureError(f"{where} is not izdat's record.json: it gives no {missing[0]}")
+    size = None
+    if "width_px" in pic or "height_px" in pic:
+        size = tuple(check_int(f"{where}: picture.{k}", pic.get(k), 1, META_MAX_SIDE_PX, "px", error=PictureError)
+                     for k in ("width_px", "height_px"))
+    fields = dict(
+        rpm=meta["rpm"], samples_per_rev=meta["samples_per_revolution"], eq=_meta_eq(part("equalisation"), where),
+        gain_m=level["velocity_m_s_per_unit_at_1khz"], centre_px=pic.get("spiral_centre_px"),
+        start_angle_deg=pic.get("groove_start_angle_deg"), direction=meta.get("direction"),
+        start_radius_mm=meta["groove_start_radius_mm"], end_radius_mm=meta.get("program_end_radius_mm"),
+        program_start=meta["program_start_sample"], program_end=meta["program_end_sample"],
+        locked_start=meta["locked_groove_start_sample"], groove_width_um=meta["groove_width_um"],
+        land_um=meta.get("min_land_um", 20.0), dpi=pic.get("dpi"), picture_size=size, picture_file=pic.get("file"),
+        diameter_mm=meta.get("diameter_mm"))
+    for name in ("rpm", "samples_per_rev", "start_radius_mm", "program_start", "program_end", "locked_start",
+                 "groove_width_um", "gain_m"):
+        if fields[name] is None:          # JSON's null where a value is required
+            raise PictureError(f"{label(name)} must be given, not null")
+    return RecordMeta(**_checked_meta(fields, where))
+
+
+def _meta_eq(eq: dict, where: str) -> Equalisation:
+    """The recording curve record.json names, if its numbers are that curve's (one sentence if not)."""
+    name = eq.get("name")
+    known = [*EQUALISATIONS, "78"]
+    if not isinstance(name, str):
+        raise _typed_picture_error(f"{where}: equalisation.name must be one of {', '.join(known)}, not {_shown(name)}")
+    for flag in ("riaa", "displacement"):
+        if not isinstance(eq.get(flag, False), bool):
+            raise _typed_picture_error(f"{where}: equalisation.{flag} must be true or false, not {_shown(eq[flag])}")
+    if name in EQUALISATIONS:          # a named curve: what record.json says of it must be the curve's
+        curve = EQUALISATIONS[name]
+        for key in ("turnover_hz", "rolloff_10khz_db", "riaa", "displacement"):
+            value = eq.get(key, getattr(curve, key))
+            if value != getattr(curve, key) or type(value) is bool is not type(getattr(curve, key)):
+                raise PictureError(f"{where}: equalisation.{key} must be the {name} curve's "
+                                   f"{_shown(getattr(curve, key))}, not {_shown(value)}")
+        return curve
+    base = name[:-len("-custom")] if name.endswith("-custom") else None
+    if name != "78" and (base not in EQUALISATIONS or EQUALISATIONS[base].riaa or EQUALISATIONS[base].displacement):
+        era = [k for k, e in EQUALISATIONS.items() if not (e.riaa or e.displacement)]
+        raise PictureError(f"{where}: equalisation.name must be one of {', '.join(known)}, or a 78-era curve's "
+                           f"({', '.join(era)}) with -custom, not {_shown(name)}")
+    for flag in ("riaa", "displacement"):
+        if eq.get(flag, False):
+            raise PictureError(f"{where}: equalisation.{flag} must be false for the 78-era curve {_shown(name)}")
+    turnover = eq.get("turnover_hz", 250.0)
+    if turnover is not None:
+        turnover = check_number(f"{where}: equalisation.turnover_hz", turnover, 20, 2000, "Hz", error=PictureError)
+    rolloff = check_number(f"{where}: equalisation.rolloff_10khz_db", eq.get("rolloff_10khz_db", 0.0), -30, 0, "dB",
+                           error=PictureError)
+    note = eq.get("note", "")
+    return Equalisation(name, turnover, rolloff, note=note if isinstance(note, str) else "")
+
+
+def _where_start(start_mm) -> str:
+    return f"a groove starting at {start_mm:g} mm" if start_mm is not None else "the largest disc"
+
+
+def _float(value) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+def _shown(value) -> str:
+    """``value`` as record.json would spell it (NaN, Infinity, null, "text"), short, on one line."""
+    if isinstance(value, (dict, list, tuple)) and not (isinstance(value, (list, tuple)) and len(value) <= 4
+                                                       and all(isinstance(v, (int, float)) for v in value)):
+        return _json_kind(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 18:
+        return f"a number of {len(str(abs(value))) if value.bit_length() < 14000 else 'thousands of'} digits"
+    try:
+        text = json.dumps(value, ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError):
+        text = _printable(type(value).__name__)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true or false", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line: control characters and line breaks written as escapes."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def _typed_picture_error(message: str) -> PictureError:
+    """A :class:`PictureError` that is also a ``TypeError``: the wrong kind of value."""
+    return _typed(PictureError)(message)
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,6 +477,8 @@ class Groove:
         """
         sample_rate = output_rate(sample_rate)
         eq = eq if isinstance(eq, Equalisation) else equalisation(eq)
+        if gain_m is not None:
+            gain_m = _checked_meta({"rpm": self.rpm, "gain_m": gain_m})["gain_m"]
         fs = self.sample_rate
         a, b = self.program_start, self.program_end
         slope, offset = self._run()
@@ -276,10 +531,11 @@ class OpticalReader:
 
     def __init__(self, *, rpm: float = 78.0, dpi: float | None = None, eq: str | Equalisation | None = None,
                  light_groove: bool = True, passes: int = 2):
-        if passes not in PASSES:
+        from izdat.lathe import Lathe
+        if isinstance(passes, bool) or passes not in PASSES:
             raise PictureError(f"passes must be one of {', '.join(map(str, PASSES))}, not {passes!r}")
-        self.rpm = float(rpm)
-        self.dpi = dpi
+        self.rpm = check_number("rpm", rpm, *Lathe.LIMITS["rpm"], error=PictureError)
+        self.dpi = None if dpi is None else check_number("dpi", dpi, *META_DPI, "dots per inch", error=PictureError)
         self.eq = None if eq is None else (eq if isinstance(eq, Equalisation) else equalisation(eq))
         self.light_groove = bool(light_groove)
         self.passes = int(passes)
@@ -454,11 +710,12 @@ def play_picture(path: str | Path, *, meta: str | Path | None = None, rpm: float
     """Read the picture at ``path`` and return its audio and the groove (see :class:`OpticalReader`)."""
     path = Path(path)
     kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
-    scan = load_picture(path, dpi=dpi, **kwargs)
     if meta is None and (path.parent / "record.json").is_file():
         meta = path.parent / "record.json"
-    m = read_meta(meta) if meta is not None else None
+    m = read_meta(meta) if meta is not None else None          # checked before the picture is read
     reader = OpticalReader(rpm=m.rpm if m else rpm, dpi=dpi, eq=eq, passes=passes)
+    output_rate(sample_rate)
+    scan = load_picture(path, dpi=dpi, **kwargs)
     groove = reader.read(scan, m, release=True)     # the picture's rows go as the groove passes them
     del scan                     # the rest is not needed to play the groove: its memory goes first
     curve = reader.eq or (m.eq if m else equalisation("none"))
