@@ -23,6 +23,31 @@ from conftest import dicom
 
 starlette_testclient = pytest.importorskip("starlette.testclient")
 ROOT = Path(__file__).resolve().parents[1]
+BASE = "http://127.0.0.1:8350"
+
+
+class PageClient(starlette_testclient.TestClient):
+    """A client that behaves like the studio's own page: it reads the token from the page it is
+    served and sends it back, with the page's Origin, on every change; uploads go as
+    application/octet-stream (as studio.js sends them)."""
+
+    def __init__(self, app, base_url=BASE, **kw):
+        super().__init__(app, base_url=base_url, **kw)
+
+    def __enter__(self):
+        super().__enter__()
+        page = self.get("/")
+        token = re.search(r'<meta name="izdat-token" content="([^"]+)">', page.text).group(1)
+        self.headers.update({"X-Izdat-Token": token, "Origin": str(self.base_url).rstrip("/")})
+        return self
+
+    def request(self, method, url, *args, **kw):
+        if method.upper() == "POST" and str(url).startswith("/api/uploads/"):
+            headers = dict(kw.get("headers") or {})
+            if not any(k.lower() == "content-type" for k in headers):
+                headers["Content-Type"] = "application/octet-stream"
+            kw["headers"] = headers
+        return super().request(method, url, *args, **kw)
 
 
 def _wav(seconds=1.0, rate=22050) -> bytes:
@@ -46,7 +71,7 @@ def data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(data):
     app = create_app(data, max_upload_mb=2, workers=2)
-    with starlette_testclient.TestClient(app) as c:
+    with PageClient(app) as c:
         yield c
 
 
@@ -327,11 +352,17 @@ def test_a_job_running_when_the_studio_stopped_is_marked_interrupted(tmp_path):
     again.close()
 
 
-def test_host_header_is_checked_when_asked(tmp_path):
-    app = create_app(tmp_path, allowed_hosts=["127.0.0.1", "localhost"])
-    with starlette_testclient.TestClient(app, base_url="http://evil.example") as c:
-        assert c.get("/api/info").status_code == 400
+def test_host_header_is_checked(tmp_path):
+    app = create_app(tmp_path, allowed_hosts=["127.0.0.1", "localhost"], port=8350)
+    with starlette_testclient.TestClient(app, base_url="http://evil.example:8350") as c:
+        r = c.get("/api/info")
+        assert r.status_code == 400 and "answers only at" in r.json()["error"]
+        assert c.get("/").status_code == 400                 # the page (and its token) is not handed out
+    with starlette_testclient.TestClient(app, base_url="http://127.0.0.1:9999") as c:
+        assert c.get("/api/info").status_code == 400          # the right name on another port
     with starlette_testclient.TestClient(app, base_url="http://127.0.0.1:8350") as c:
+        assert c.get("/api/info").status_code == 200
+    with starlette_testclient.TestClient(app, base_url="http://localhost:8350") as c:
         assert c.get("/api/info").status_code == 200
 
 

@@ -38,7 +38,7 @@ def studio(tmp_path_factory):
     from izdat.studio import create_app
     port = _free_port()
     app = create_app(tmp_path_factory.mktemp("studio-data"), workers=2,
-                     allowed_hosts=["127.0.0.1", "localhost"])
+                     allowed_hosts=["127.0.0.1", "localhost"], port=port)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

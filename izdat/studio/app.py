@@ -1,12 +1,21 @@
 """The studio's web application (Starlette): pages, uploads, jobs and their files.
 
 Every answer of the API is JSON; every refusal is a 4xx with ``{"error": "one sentence"}``.
+
+Only the studio's own page may change anything: every POST, PUT, PATCH or DELETE must carry the
+random token embedded in the page it served (``X-Izdat-Token``), may not come from another site
+(``Origin``, ``Sec-Fetch-Site``), and must be sent as JSON (settings) or as a file (uploads), which
+no plain cross-site form can do. Every request must name the studio's own address in ``Host``
+(a guard against DNS rebinding). The queue of waiting jobs and the data folder are bounded.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+import os
+import secrets
 import sqlite3
 from importlib import resources
 from pathlib import Path
@@ -14,14 +23,15 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import izdat
-from izdat.studio.jobs import JobStore
+from izdat.errors import IzdatError, first_line
+from izdat.studio.jobs import JobStore, QueueFull
 from izdat.studio.uploads import UploadError, UploadStore
 from izdat.studio.work import example_song, listen_available, optical_available
 
@@ -29,6 +39,17 @@ __all__ = ["create_app", "default_data_dir"]
 
 #: Largest upload accepted by default (MiB): a 10-minute WAV at 48 kHz stereo is about 110 MiB.
 MAX_UPLOAD_MB = 200
+#: Jobs that may wait in the queue (beyond those running) before a new one is refused with 429.
+MAX_QUEUED = 8
+#: Largest total size of the data folder (GiB) by default; uploads and new jobs are refused beyond it.
+MAX_DATA_GB = 4.0
+#: Largest settings body (bytes) a job request may send.
+MAX_SETTINGS_BYTES = 64 * 1024
+#: Host names a studio on this machine answers to (with its own port).
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+#: Content types an upload of each kind may be sent as (besides application/octet-stream).
+_UPLOAD_TYPES = {"audio": ("audio/",), "image": ("image/", "application/dicom"), "json": ("application/json",)}
 _TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".gcode": "text/plain; charset=utf-8",
           ".dxf": "application/dxf", ".json": "application/json", ".wav": "audio/wav",
           ".sqlite": "application/vnd.sqlite3"}
@@ -61,34 +82,87 @@ def _number(body: dict, key: str, lo: float, hi: float, default=None, *, unit: s
         if default is None:
             raise BadRequest(f"{key} is missing")
         value = default
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise BadRequest(f"{key} must be a number, not {_shown(value)}")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise BadRequest(f"{key} must be a number, not {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise BadRequest(f"{key} must be a number, not {_shown(value)}") from None
     if not math.isfinite(number) or not lo <= number <= hi:
-        raise BadRequest(f"{key} must be between {lo:g} and {hi:g}{(' ' + unit) if unit else ''}, not {value!r}")
+        raise BadRequest(f"{key} must be between {lo:g} and {hi:g}{(' ' + unit) if unit else ''}, not {_shown(value)}")
     if integer:
         if number != int(number):
-            raise BadRequest(f"{key} must be a whole number, not {value!r}")
+            raise BadRequest(f"{key} must be a whole number, not {_shown(value)}")
         return int(number)
     return number
 
 
+def _limit(machine, name: str, fallback: tuple[float, float, str]) -> tuple[float, float, str]:
+    """A setting's range ``(lo, hi, unit)`` as the library states it (``Lathe.LIMITS`` and the like)."""
+    limits = getattr(machine, "LIMITS", None) or {}
+    return tuple(limits.get(name, fallback))
+
+
+def _ranged(body: dict, key: str, limit: tuple[float, float, str], default=None, *, optional: bool = False,
+            hi: float | None = None):
+    lo, top, unit = limit
+    return _number(body, key, lo, top if hi is None else min(top, hi), default, unit=unit, optional=optional)
+
+
+def _shown(value) -> str:
+    """A value for a message: its repr, cut to 40 characters."""
+    try:
+        text = repr(value) if not isinstance(value, (dict, list)) else f"a JSON {'object' if isinstance(value, dict) else 'list'}"
+    except ValueError:                          # an int too long to print
+        text = "a number too long to show"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _choice(body: dict, key: str, choices, default=None):
     value = body.get(key, default)
-    if value not in choices:
-        raise BadRequest(f"{key} must be one of {', '.join(map(str, choices))}, not {value!r}")
+    if not (value is None or isinstance(value, str)) or value not in choices:
+        raise BadRequest(f"{key} must be one of {', '.join(map(str, choices))}, not {_shown(value)}")
     return value
 
 
 class Studio:
-    """The state of one studio: its data folder, uploads and jobs."""
+    """The state of one studio: its data folder, uploads and jobs, and the bounds on them."""
 
-    def __init__(self, data_dir: Path, *, max_upload_mb: float = MAX_UPLOAD_MB, workers: int = 1):
+    def __init__(self, data_dir: Path, *, max_upload_mb: float = MAX_UPLOAD_MB, workers: int = 1,
+                 max_queued: int = MAX_QUEUED, max_data_gb: float = MAX_DATA_GB):
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.max_data_bytes = int(max_data_gb * 2**30)
         self.uploads = UploadStore(self.data_dir, max_bytes=int(max_upload_mb * 2**20))
-        self.jobs = JobStore(self.data_dir, workers=workers)
+        self.jobs = JobStore(self.data_dir, workers=workers, max_queued=max_queued)
+
+    def used_bytes(self) -> int:
+        """Bytes the data folder holds now (every file under it, hidden ones included)."""
+        total = 0
+        stack = [str(self.data_dir)]
+        while stack:
+            try:
+                with os.scandir(stack.pop()) as entries:
+                    for entry in entries:
+                        try:
+                            if entry.is_dir(follow_symlinks=False):
+                                stack.append(entry.path)
+                            elif entry.is_file(follow_symlinks=False):
+                                total += entry.stat(follow_symlinks=False).st_size
+                        except OSError:
+                            continue
+            except OSError:
+                continue
+        return total
+
+    def room_bytes(self) -> int:
+        """Bytes the data folder may still take before its limit."""
+        return max(0, self.max_data_bytes - self.used_bytes())
+
+    def full_message(self) -> str:
+        return (f"the studio's data folder holds {self.used_bytes() / 2**30:.2f} GiB of the "
+                f"{self.max_data_bytes / 2**30:.2f} GiB it may use; delete results or uploads from the Shelf "
+                f"(or start the studio with a larger --max-data)")
 
     def _upload_id(self, body: dict, key: str, kind: str, *, example_ok: bool = False, optional: bool = False):
         value = body.get(key)
@@ -103,20 +177,35 @@ class Studio:
         return value
 
     def check(self, kind: str, body: dict) -> tuple[dict, str]:
-        """Checked settings of a job of ``kind`` and a title for it."""
+        """Checked settings of a job of ``kind`` and a title for it (raises :class:`BadRequest`).
+
+        Ranges are the library's own (``Lathe.LIMITS``), and a cut's geometry is judged by building
+        the lathe here, so the studio refuses what the CLI refuses, before any job starts. The
+        studio's own, tighter caps (picture DPI, song length, society size) only bound a job's time
+        and memory.
+        """
         from izdat.groove import EQUALISATIONS
+        from izdat.lathe import Lathe
         from izdat.tape import PRESETS
         from izdat.xray import KINDS
+        rpm = _limit(Lathe, "rpm", (5.0, 200.0, "rev/min"))
         if kind == "cut":
             p = {"song": self._upload_id(body, "song", "audio", example_ok=True),
-                 "rpm": _number(body, "rpm", 16, 100, 78, unit="rpm"),
-                 "diameter_mm": _number(body, "diameter_mm", 60, 420, 250, unit="mm"),
-                 "inner_radius_mm": _number(body, "inner_radius_mm", 10, 200, optional=True, unit="mm"),
+                 "rpm": _ranged(body, "rpm", rpm, 78),
+                 "diameter_mm": _ranged(body, "diameter_mm", _limit(Lathe, "diameter_mm", (50.0, 420.0, "mm")), 250),
+                 "inner_radius_mm": _ranged(body, "inner_radius_mm", _limit(Lathe, "inner_radius_mm", (10.0, 210.0, "mm")),
+                                            optional=True),
                  "eq": _choice(body, "eq", list(EQUALISATIONS), "blumlein"),
                  "dpi": _number(body, "dpi", 50, 2400, 800, unit="dpi"),
-                 "trim_s": _number(body, "trim_s", 0.5, 1800, optional=True, unit="s"),
+                 "trim_s": _ranged(body, "trim_s", _limit(Lathe, "trim_s", (0.1, 86400.0, "s")), optional=True,
+                                   hi=1800),
                  "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True),
                  "plays": _number(body, "plays", 0, 1000, 0, integer=True)}
+            inner = p["inner_radius_mm"] or round(min(52.0, 0.2 * p["diameter_mm"]), 1)
+            try:
+                Lathe(rpm=p["rpm"], diameter_mm=p["diameter_mm"], inner_radius_mm=inner, eq=p["eq"])
+            except IzdatError as exc:
+                raise BadRequest(first_line(exc)) from None
             xray = body.get("xray") or {}
             if not isinstance(xray, dict):
                 raise BadRequest("xray must be {\"kind\": NAME} or {\"upload\": ID}")
@@ -130,7 +219,7 @@ class Studio:
             return p, f"{p['song_name']} at {p['rpm']:g} rpm, {p['diameter_mm']:g} mm"
         if kind == "play":
             if body.get("cut_job"):
-                job = self.jobs.get(str(body["cut_job"]))
+                job = self.jobs.get(body["cut_job"]) if isinstance(body["cut_job"], str) else None
                 if job is None or job["kind"] != "cut" or job["state"] != "done":
                     raise BadRequest("cut_job must be the id of a finished cut")
                 p = {"cut_job": job["id"]}
@@ -139,7 +228,7 @@ class Studio:
                 p = {"picture": self._upload_id(body, "picture", "image"),
                      "meta": self._upload_id(body, "meta", "json", optional=True)}
                 title = self._name(p["picture"])
-            p.update({"rpm": _number(body, "rpm", 16, 100, 78, unit="rpm"),
+            p.update({"rpm": _ranged(body, "rpm", rpm, 78),
                       "dpi": _number(body, "dpi", 50, 4800, optional=True, unit="dpi")})
             eq = body.get("eq") or None
             p["eq"] = _choice({"eq": eq}, "eq", [None, "none", *EQUALISATIONS]) if eq else None
@@ -149,8 +238,11 @@ class Studio:
             if not isinstance(chain, list) or not 1 <= len(chain) <= 12:
                 raise BadRequest("chain must be a list of 1 to 12 deck names")
             for name in chain:
+                if not isinstance(name, str):
+                    raise BadRequest(f"chain must be a list of deck names, not of {_shown(name)}; "
+                                     f"choose from {', '.join(PRESETS)}")
                 if name not in PRESETS:
-                    raise BadRequest(f"unknown deck {name!r}; choose from {', '.join(PRESETS)}")
+                    raise BadRequest(f"unknown deck {_shown(name)}; choose from {', '.join(PRESETS)}")
             p = {"song": self._upload_id(body, "song", "audio", example_ok=True), "chain": list(chain),
                  "trim_s": _number(body, "trim_s", 0.5, 600, 20, unit="s"),
                  "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True)}
@@ -167,7 +259,7 @@ class Studio:
                 raise BadRequest("start_year must not be after end_year")
             return p, f"{p['people']:,} people, {p['start_year']}–{p['end_year']}"
         if kind == "listen":
-            run = self.jobs.get(str(body.get("run", "")))
+            run = self.jobs.get(body.get("run")) if isinstance(body.get("run"), str) else None
             if run is None or run["kind"] != "underground" or run["state"] != "done":
                 raise BadRequest("run must be the id of a finished underground simulation")
             p = {"run": run["id"], "copy": _number(body, "copy", 0, 2**31 - 1, integer=True),
@@ -175,7 +267,7 @@ class Studio:
                  "trim_s": _number(body, "trim_s", 0.5, 120, 10, unit="s"),
                  "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True)}
             return p, f"copy {p['copy']}"
-        raise BadRequest(f"unknown job kind {kind!r}; choose cut, play, dub, underground or listen", 404)
+        raise BadRequest(f"unknown job kind {_shown(kind)}; choose cut, play, dub, underground or listen", 404)
 
     def _name(self, upload: str) -> str:
         if upload == "example":
@@ -191,8 +283,11 @@ def _error(message: str, status: int) -> JSONResponse:
 
 
 async def index(request: Request) -> Response:
+    """The page, with this studio's token in ``<meta name="izdat-token">`` (its script sends it back)."""
     page = resources.files("izdat.studio").joinpath("static/index.html").read_text()
-    return Response(page, media_type="text/html; charset=utf-8")
+    token = request.app.state.token
+    page = page.replace("<head>\n", f'<head>\n<meta name="izdat-token" content="{token}">\n', 1)
+    return Response(page, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
 
 
 async def info(request: Request) -> JSONResponse:
@@ -219,8 +314,17 @@ async def upload(request: Request) -> JSONResponse:
         return _error("the Content-Length header is not a number", 400)
     from urllib.parse import unquote
     name = unquote(request.headers.get("x-filename", ""))
+    if kind in _UPLOAD_TYPES:
+        ctype = _media_type(request)
+        if ctype != "application/octet-stream" and not any(
+                ctype.startswith(t) if t.endswith("/") else ctype == t for t in _UPLOAD_TYPES[kind]):
+            wanted = {"audio": "audio/*", "image": "image/* or application/dicom", "json": "application/json"}[kind]
+            return _error(f"an upload must be sent as application/octet-stream or {wanted}, "
+                          f"not {ctype or 'without a Content-Type'}", 415)
+    room = studio.room_bytes()
     try:
-        meta = await studio.uploads.receive(kind, request.stream(), name=name, length=length)
+        meta = await studio.uploads.receive(kind, request.stream(), name=name, length=length, room=room,
+                                            full=studio.full_message)
     except UploadError as exc:
         return _error(str(exc), exc.status)
     return JSONResponse(meta, status_code=201)
@@ -236,19 +340,58 @@ async def delete_upload(request: Request) -> JSONResponse:
     return JSONResponse({"deleted": request.path_params["id"]})
 
 
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+class _Constant(ValueError):
+    pass
+
+
+def _no_constant(name: str):
+    raise _Constant(name)
+
+
+async def _settings(request: Request) -> dict:
+    """The request's JSON object of settings (raises :class:`BadRequest`: 415, 413 or 400)."""
+    if _media_type(request) != "application/json":
+        raise BadRequest("the settings must be sent as application/json", 415)
+    too_big = f"the settings are more than {MAX_SETTINGS_BYTES // 1024} KiB of JSON"
+    length = request.headers.get("content-length")
+    if length is not None and length.strip().isdigit() and int(length) > MAX_SETTINGS_BYTES:
+        raise BadRequest(too_big, 413)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_SETTINGS_BYTES:
+            raise BadRequest(too_big, 413)
+    try:
+        body = json.loads(bytes(raw), parse_constant=_no_constant)
+    except _Constant as exc:
+        raise BadRequest(f"the settings must be plain JSON numbers ({exc} is not one)") from None
+    except RecursionError:
+        raise BadRequest("the settings are nested too deeply to be settings") from None
+    except ValueError:
+        raise BadRequest("the request body must be JSON settings") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object of settings")
+    return body
+
+
 async def submit(request: Request) -> JSONResponse:
     studio: Studio = request.app.state.studio
+    kind = request.path_params["kind"]
     try:
-        body = await request.json()
-    except ValueError:
-        return _error("the request body must be JSON settings", 400)
-    if not isinstance(body, dict):
-        return _error("the request body must be a JSON object of settings", 400)
-    try:
-        params, title = studio.check(request.path_params["kind"], body)
+        body = await _settings(request)
+        params, title = studio.check(kind, body)
     except BadRequest as exc:
         return _error(str(exc), exc.status)
-    job = studio.jobs.submit(request.path_params["kind"], params, title=title)
+    if studio.room_bytes() <= 0:
+        return _error(studio.full_message(), 507)
+    try:
+        job = studio.jobs.submit(kind, params, title=title)
+    except QueueFull as exc:
+        return _error(str(exc), 429)
     return JSONResponse(_public(job), status_code=202)
 
 
@@ -304,10 +447,10 @@ async def copy_chain(request: Request) -> JSONResponse:
     job = _job_or_404(request)
     if job["kind"] != "underground" or job["state"] != "done":
         return _error("this job is not a finished underground simulation", 400)
-    try:
-        copy_id = int(request.path_params["copy"])
-    except ValueError:
-        return _error("a copy id is a whole number", 400)
+    text = request.path_params["copy"]
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return _error("a copy id is a whole number of at most 18 digits", 400)
+    copy_id = int(text)
     from izdat.underground.errors import LineageError
     from izdat.underground.lineage import chain
     db = studio.jobs.file(job["id"], "lineage.sqlite")
@@ -332,8 +475,60 @@ async def _headers(request, call_next):
     return response
 
 
+class _Guard:
+    """ASGI middleware: answers only at the studio's own address, and lets only its own page change things.
+
+    Every request: ``Host`` must be one of ``hosts`` (any when ``None``) and, when ``port`` is given,
+    name that port (a page on another name that resolves here, DNS rebinding, is refused: 400).
+    POST, PUT, PATCH and DELETE besides: ``Sec-Fetch-Site``, when sent, must be ``same-origin``;
+    ``Origin``, when sent, must be this very address; and ``X-Izdat-Token`` must be the token of
+    the page this studio served (403). A browser sends neither a custom header nor a JSON body
+    across sites without asking first (CORS), and the studio never says yes.
+    """
+
+    def __init__(self, app, *, token: str, hosts, port: int | None):
+        self.app = app
+        self.token = token.encode("ascii")
+        self.hosts = None if hosts is None else {h.strip("[]").lower() for h in hosts}
+        self.port = port
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            refused = self.refusal(scope["method"], Headers(scope=scope))
+            if refused is not None:
+                await _error(refused[1], refused[0])(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def refusal(self, method: str, headers: Headers) -> tuple[int, str] | None:
+        from urllib.parse import urlsplit
+        host = headers.get("host", "")
+        try:
+            parts = urlsplit("//" + host)
+            name, port = parts.hostname, parts.port
+        except ValueError:
+            name, port = None, None
+        if self.hosts is not None and (name not in self.hosts or (self.port is not None and (port or 80) != self.port)):
+            where = f"port {self.port} of " if self.port is not None else ""
+            return 400, f"this studio answers only at {where}{', '.join(sorted(self.hosts))}, not at Host {host[:80]!r}"
+        if method.upper() in _SAFE_METHODS:
+            return None
+        site = headers.get("sec-fetch-site")
+        if site is not None and site.lower() != "same-origin":
+            return 403, f"the studio takes changes only from its own page, not from a {site[:20]!r} request"
+        origin = headers.get("origin")
+        if origin is not None and origin.lower() not in (f"http://{host}".lower(), f"https://{host}".lower()):
+            return 403, f"the studio takes changes only from its own page, not from Origin {origin[:80]!r}"
+        token = headers.get("x-izdat-token", "").encode("latin-1")
+        if not secrets.compare_digest(token, self.token):
+            return 403, "the request lacks the token of the studio's page; reload the page and try again"
+        return None
+
+
 def create_app(data_dir: str | Path | None = None, *, max_upload_mb: float = MAX_UPLOAD_MB, workers: int = 1,
-               allowed_hosts: list[str] | None = None) -> Starlette:
+               allowed_hosts: list[str] | None = LOCAL_HOSTS, port: int | None = None,
+               max_queued: int = MAX_QUEUED, max_data_gb: float = MAX_DATA_GB,
+               token: str | None = None) -> Starlette:
     """The studio as an ASGI application.
 
     Parameters
@@ -344,11 +539,24 @@ def create_app(data_dir: str | Path | None = None, *, max_upload_mb: float = MAX
         Largest upload accepted (MiB); default 200.
     workers : int
         Jobs run at the same time (each in its own process); default 1.
-    allowed_hosts : list of str, optional
-        Host headers to answer (guards a localhost studio against DNS rebinding); default any.
+    allowed_hosts : list of str or None
+        Host names to answer (guards a localhost studio against DNS rebinding); default
+        :data:`LOCAL_HOSTS` (127.0.0.1, localhost, ::1); ``None`` answers any.
+    port : int, optional
+        The port the studio listens on; when given, ``Host`` must name it too.
+    max_queued : int
+        Jobs that may wait for a worker; one more is refused with 429. Default 8.
+    max_data_gb : float
+        Largest total size of the data folder (GiB); uploads and new jobs beyond it are refused
+        with 507. Default 4.
+    token : str, optional
+        The token the page must send back with every change (``X-Izdat-Token``); default a new
+        random one (32 bytes) for each app.
     """
     from starlette.middleware.base import BaseHTTPMiddleware
-    studio = Studio(Path(data_dir) if data_dir else default_data_dir(), max_upload_mb=max_upload_mb, workers=workers)
+    studio = Studio(Path(data_dir) if data_dir else default_data_dir(), max_upload_mb=max_upload_mb, workers=workers,
+                    max_queued=max_queued, max_data_gb=max_data_gb)
+    token = token or secrets.token_urlsafe(32)
     static = Path(str(resources.files("izdat.studio").joinpath("static")))
     routes = [
         Route("/", index),
@@ -365,9 +573,9 @@ def create_app(data_dir: str | Path | None = None, *, max_upload_mb: float = MAX
         Route("/api/jobs/{id}/copies/{copy}", copy_chain),
         Mount("/static", StaticFiles(directory=static), name="static"),
     ]
-    middleware = [Middleware(BaseHTTPMiddleware, dispatch=_headers)]
-    if allowed_hosts:
-        middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
+    middleware = [Middleware(BaseHTTPMiddleware, dispatch=_headers),
+                  Middleware(_Guard, token=token, hosts=None if allowed_hosts is None else list(allowed_hosts), port=port)]
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
         try:
@@ -378,4 +586,5 @@ def create_app(data_dir: str | Path | None = None, *, max_upload_mb: float = MAX
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error},
                     lifespan=lifespan)
     app.state.studio = studio
+    app.state.token = token
     return app

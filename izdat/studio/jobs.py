@@ -3,8 +3,13 @@
 A job lives in ``DATA/jobs/<id>/``: ``job.json`` (kind, settings, state, timestamps), ``progress.json``
 (written by the worker: fraction done and what it is doing), ``result.json`` (what the worker made)
 and the files themselves. The folder is the truth, so a job survives a page reload, and a finished
-one survives a restart of the studio; a job that was running when the studio stopped is marked
-``interrupted``.
+one survives a restart of the studio.
+
+A job dies with its studio: its process watches the studio (the parent's sentinel of
+:mod:`multiprocessing`, and on Linux ``PR_SET_PDEATHSIG`` too, so that even a studio killed with
+SIGKILL takes its jobs along). A restarted studio then tells the truth about each job left
+unfinished in the folder: ``done`` if its worker had written ``result.json`` (it finished),
+else ``interrupted``, with its half-made files removed.
 
 Job ids come from :func:`secrets.token_urlsafe` (128 random bits): knowing one id tells nothing
 about another.
@@ -14,7 +19,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import re
+import signal
+import sys
 import secrets
 import shutil
 import threading
@@ -24,7 +32,7 @@ from pathlib import Path
 
 from izdat.files import atomic_path
 
-__all__ = ["JobStore", "new_id", "valid_id", "JOB_STATES"]
+__all__ = ["JobStore", "QueueFull", "new_id", "valid_id", "JOB_STATES", "MAX_QUEUED"]
 
 #: Job states; the last four are final.
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
@@ -32,6 +40,12 @@ FINAL = {"done", "failed", "cancelled", "interrupted"}
 _ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 #: A file a job may serve: plain lower-case names only (no slashes, no dots in front).
 FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9]+)?$")
+#: Jobs that may wait for a worker by default; one more is refused (:class:`QueueFull`).
+MAX_QUEUED = 8
+
+
+class QueueFull(Exception):
+    """Too many jobs wait already (one sentence for the page)."""
 
 
 def new_id() -> str:
@@ -78,8 +92,35 @@ class Progress:
                                                     "message": message})
 
 
+def _die_with_parent() -> None:
+    """Make this job's process end when the studio that started it ends, however it ends.
+
+    On Linux the kernel sends SIGKILL when the parent (the fork server, which itself exits as soon
+    as the studio is gone) dies. Everywhere, a thread waits on the studio's sentinel (the pipe
+    :mod:`multiprocessing` hands a child, which reads end-of-file once the studio is gone) and
+    ends the process then; it also covers a studio that was already gone when the job started.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)        # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):                      # pragma: no cover - no libc prctl
+            pass
+    parent = multiprocessing.parent_process()
+    if parent is None:                                         # pragma: no cover - run in-process
+        return
+
+    def watch():
+        parent.join()                                          # returns once the studio is gone
+        os._exit(70)
+
+    threading.Thread(target=watch, name="izdat-studio-watchdog", daemon=True).start()
+
+
 def _run(kind: str, params: dict, folder: str, data_dir: str) -> None:
     """Body of a job's process: run the worker, write result.json or error.json."""
+    _die_with_parent()
     folder = Path(folder)
     out = folder / "files"
     try:
@@ -120,11 +161,12 @@ def _context():
 class JobStore:
     """The jobs of one studio data folder, with at most ``workers`` running at a time."""
 
-    def __init__(self, data_dir: Path, *, workers: int = 1):
+    def __init__(self, data_dir: Path, *, workers: int = 1, max_queued: int = MAX_QUEUED):
         self.root = Path(data_dir) / "jobs"
         self.root.mkdir(parents=True, exist_ok=True)
         self.data_dir = Path(data_dir)
         self.workers = max(1, int(workers))
+        self.max_queued = max(0, int(max_queued))
         self._procs: dict[str, multiprocessing.Process] = {}
         self._queue: list[str] = []
         self._lock = threading.RLock()
@@ -137,6 +179,11 @@ class JobStore:
     # -- public -----------------------------------------------------------------------------------
 
     def submit(self, kind: str, params: dict, *, title: str = "") -> dict:
+        """Queue a job; raises :class:`QueueFull` when ``max_queued`` jobs wait already."""
+        with self._lock:
+            if len(self._queue) >= self.max_queued and len(self._procs) >= self.workers:
+                raise QueueFull(f"{len(self._queue)} jobs are waiting already, as many as the studio queues; "
+                                f"wait for them to finish or cancel some")
         job_id = new_id()
         folder = self.root / job_id
         folder.mkdir()
@@ -231,8 +278,14 @@ class JobStore:
             for job_id, proc in list(self._procs.items()):
                 proc.terminate()
                 proc.join(5)
-                self._finish(job_id, "interrupted")
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(5)
+                self._settle(job_id)
             self._procs.clear()
+            for job_id in self._queue:
+                self._settle(job_id)
+            self._queue.clear()
 
     # -- inside -----------------------------------------------------------------------------------
 
@@ -240,7 +293,19 @@ class JobStore:
         for folder in self.root.iterdir():
             job = _read_json(folder / "job.json") if folder.is_dir() else None
             if job and job.get("state") not in FINAL:
-                self._finish(folder.name, "interrupted")
+                self._settle(folder.name)
+
+    def _settle(self, job_id: str) -> None:
+        """Mark a job whose process is gone: ``done`` if it wrote its result, else ``interrupted``
+        with its half-made files removed."""
+        folder = self.root / job_id
+        if (folder / "result.json").is_file() and not (folder / "error.json").is_file():
+            self._finish(job_id, "done")
+            return
+        shutil.rmtree(folder / "files", ignore_errors=True)
+        (folder / "files").mkdir(exist_ok=True)
+        (folder / "progress.json").unlink(missing_ok=True)
+        self._finish(job_id, "interrupted")
 
     def _update(self, job_id: str, **changes) -> None:
         path = self.root / job_id / "job.json"

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from izdat.studio.jobs import new_id, valid_id
@@ -70,16 +71,24 @@ class UploadStore:
         for stale in self.root.glob(".part-*"):      # left by a studio that was killed mid-upload
             stale.unlink(missing_ok=True)
 
-    async def receive(self, kind: str, chunks, *, name: str = "", length: int | None = None) -> dict:
+    async def receive(self, kind: str, chunks, *, name: str = "", length: int | None = None,
+                      room: int | None = None, full=None) -> dict:
         """Store an upload from an async iterator of byte chunks; returns its meta data.
 
-        Raises :class:`UploadError` (400 empty or unknown kind, 413 too big, 415 wrong type).
+        ``room`` is how many bytes the data folder may still take (``None``: no bound) and
+        ``full()`` the sentence that says it is full. Raises :class:`UploadError` (400 empty or
+        unknown kind, 413 too big, 415 wrong type, 507 no room left in the data folder).
         """
         if kind not in KINDS:
-            raise UploadError(400, f"unknown upload kind {kind!r}; choose one of {', '.join(KINDS)}")
+            raise UploadError(400, f"unknown upload kind {str(kind)[:40]!r}; choose one of {', '.join(KINDS)}")
         if length is not None and length > self.max_bytes:
             raise UploadError(413, f"the file is {length / 2**20:.1f} MiB, more than the "
                                    f"{self.max_bytes / 2**20:.0f} MiB the studio accepts")
+
+        def no_room():
+            return UploadError(507, full() if full else "the studio's data folder is full")
+        if room is not None and length is not None and length > room:
+            raise no_room()
         fd, part = tempfile.mkstemp(prefix=".part-", dir=self.root)
         part = Path(part)
         size = 0
@@ -90,6 +99,8 @@ class UploadStore:
                     if size > self.max_bytes:
                         raise UploadError(413, f"the file is larger than the {self.max_bytes / 2**20:.0f} MiB "
                                                f"the studio accepts")
+                    if room is not None and size > room:
+                        raise no_room()
                     handle.write(chunk)
             if size == 0:
                 raise UploadError(400, "the file is empty")
@@ -131,16 +142,10 @@ class UploadStore:
                     raise UploadError(415, "the file has a DICOM mark but is not a readable DICOM file") from None
                 if "PixelData" not in ds:
                     raise UploadError(415, "the DICOM file holds no picture (no pixel data)")
+                _check_pixels(int(getattr(ds, "Columns", 0) or 0), int(getattr(ds, "Rows", 0) or 0))
                 return fmt
-            from PIL import Image
-            try:
-                with Image.open(path) as im:
-                    w, h = im.size
-                    im.verify()
-            except Exception:  # noqa: BLE001
-                raise UploadError(415, f"the file looks like {fmt.upper()} but cannot be decoded as a picture") from None
-            if w * h > 30_000 * 30_000:
-                raise UploadError(413, f"the picture has {w * h / 1e6:.0f} million pixels, too many for the studio")
+            w, h = _picture_size(path, fmt)
+            _check_pixels(w, h)
             return fmt
         # json: a record.json
         if fmt != "json":
@@ -180,6 +185,50 @@ class UploadStore:
             return False
         shutil.rmtree(self.root / upload_id, ignore_errors=True)
         return True
+
+
+def max_pixels() -> int:
+    """The most pixels a picture may have: izdat's own limit (:data:`izdat.optical.MAX_PIXELS`)."""
+    try:
+        from izdat.optical._load import MAX_PIXELS
+    except ImportError:                        # pragma: no cover - an izdat without the optical reader
+        return 30_000 * 30_000
+    return int(MAX_PIXELS)
+
+
+def _check_pixels(width: int, height: int) -> None:
+    limit = max_pixels()
+    if width * height > limit:
+        raise UploadError(413, f"the picture is {width} x {height} pixels ({width * height / 1e6:.0f} million), "
+                               f"more than the {limit / 1e6:.0f} million the studio reads; scan it at a lower DPI")
+
+
+def _picture_size(path: Path, fmt: str) -> tuple[int, int]:
+    """A PNG, JPEG or TIFF's width and height from its header, its structure checked, nothing decoded.
+
+    Pillow's own guard against decompression bombs is set aside here: the size is judged against
+    izdat's limit instead (:func:`max_pixels`), whatever Pillow's is.
+    """
+    import warnings
+
+    from PIL import Image
+    with _PIL_GUARD:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(path) as im:
+                    size = im.size
+                    im.verify()            # the chunks and their checksums; no pixel is decoded
+        except Exception:  # noqa: BLE001 - any failure to read the header means: not a usable picture
+            raise UploadError(415, f"the file looks like {fmt.upper()} but cannot be decoded as a picture") from None
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+    return int(size[0]), int(size[1])
+
+
+_PIL_GUARD = threading.Lock()
 
 
 def _display_name(name: str) -> str:

@@ -26,8 +26,16 @@ function toast(message) {
   state.toastTimer = setTimeout(() => t.classList.add("hidden"), 6000);
 }
 
+/* The token this studio put into its page: every change (POST, DELETE) sends it back, so that no other
+   site the browser visits can start or delete anything here. */
+const TOKEN = ($('meta[name="izdat-token"]') || {}).content || "";
+
 async function api(path, options = {}) {
-  const res = await fetch(path, options);
+  const method = (options.method || "GET").toUpperCase();
+  if (method !== "GET" && method !== "HEAD") {
+    options = { ...options, headers: { ...(options.headers || {}), "X-Izdat-Token": TOKEN } };
+  }
+  const res = await fetch(path, { credentials: "same-origin", ...options });
   let body = null;
   try { body = await res.json(); } catch (e) { body = null; }
   if (!res.ok) throw new Error((body && body.error) || `the studio answered ${res.status}`);
