@@ -23,6 +23,7 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy import signal
 
+from izdat._check import _typed, check_number
 from izdat.errors import GrooveError
 
 __all__ = ["Equalisation", "EQUALISATIONS", "equalisation", "parse_rpm", "lpi_to_um", "um_to_lpi"]
@@ -65,10 +66,16 @@ class Equalisation:
     note: str = ""
 
     def __post_init__(self):
-        if self.turnover_hz is not None and not 20 <= self.turnover_hz <= 2000:
-            raise GrooveError(f"bass turnover must be between 20 and 2000 Hz, not {self.turnover_hz!r}")
-        if not -30 <= self.rolloff_10khz_db <= 0:
-            raise GrooveError(f"the 10 kHz roll-off must be between −30 and 0 dB, not {self.rolloff_10khz_db!r}")
+        if not isinstance(self.name, str):
+            raise _typed(GrooveError)(f"an equalisation's name must be a string, not {self.name!r}")
+        if self.turnover_hz is not None:
+            object.__setattr__(self, "turnover_hz", check_number("bass turnover", self.turnover_hz, 20, 2000, "Hz",
+                                                                 error=GrooveError))
+        object.__setattr__(self, "rolloff_10khz_db", check_number("the 10 kHz roll-off", self.rolloff_10khz_db, -30, 0,
+                                                                  "dB", error=GrooveError))
+        for flag in ("riaa", "displacement"):
+            if not isinstance(getattr(self, flag), (bool, np.bool_)):
+                raise _typed(GrooveError)(f"an equalisation's {flag} must be True or False, not {getattr(self, flag)!r}")
 
     def velocity_zpk(self):
         """Analog zeros, poles (rad/s) and gain of R(s), the velocity per unit audio, unit gain at 1 kHz."""
@@ -205,6 +212,9 @@ def equalisation(name: str, *, turnover_hz: float | None = None, rolloff_10khz_d
     ``name`` may be any key of :data:`EQUALISATIONS`, or ``"78"`` for a custom 78-era curve built
     from ``turnover_hz`` (default 250) and ``rolloff_10khz_db`` (default 0).
     """
+    if not isinstance(name, str):
+        raise _typed(GrooveError)(f"an equalisation is named by a string ({', '.join([*EQUALISATIONS, '78'])}), "
+                                  f"not {name!r}")
     key = name.strip().lower()
     if key == "78":
         base = Equalisation("78", 250.0, 0.0, note="A 78-era curve with the stated turnover and roll-off.")

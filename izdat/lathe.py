@@ -17,7 +17,7 @@ import numba
 import numpy as np
 from scipy import ndimage
 
-from izdat._check import check_number
+from izdat._check import _typed, check_number
 from izdat.audio import Audio
 from izdat.errors import AudioError, GrooveError
 from izdat.groove import Equalisation, equalisation, um_to_lpi
@@ -188,6 +188,40 @@ class Record:
         }
 
 
+def _setting(name: str):
+    """Getter and setter of the :class:`Lathe` setting ``name``: set, all settings are checked again."""
+    def get(self):
+        return self._settings[name]
+
+    def set(self, value):
+        self._settings = _lathe_settings({**self._settings, name: value})
+    return get, set
+
+
+def _lathe_settings(s: dict) -> dict:
+    """The lathe's settings ``s`` checked and in their canonical types, or one :class:`GrooveError`."""
+    out = {name: _check(name, s[name]) for name in ("rpm", "diameter_mm", "outer_margin_mm", "groove_width_um",
+                                                     "land_um", "pitch_um", "level_db", "max_slope")}
+    out["inner_radius_mm"] = _check("inner_radius_mm", s["inner_radius_mm"], hi=out["diameter_mm"] / 2)
+    flag = s["variable_pitch"]
+    if not isinstance(flag, (bool, np.bool_)):
+        raise _typed(GrooveError)(f"variable_pitch must be True or False, not {flag!r}")
+    out["variable_pitch"] = bool(flag)
+    eq = s["eq"]
+    if not isinstance(eq, (str, Equalisation)):
+        raise _typed(GrooveError)(f"eq must be a curve's name or an Equalisation, not {eq!r}")
+    out["eq"] = eq if isinstance(eq, Equalisation) else equalisation(eq)
+    pitch, width, land = out["pitch_um"], out["groove_width_um"], out["land_um"]
+    if pitch < width + land + 2:
+        raise GrooveError(f"a pitch of {pitch:g} µm leaves no room to modulate a {width:g} µm "
+                          f"groove with {land:g} µm of land; use a coarser pitch or a narrower groove")
+    start_m = out["diameter_mm"] / 2e3 - out["outer_margin_mm"] / 1e3 - LEAD_IN_TURNS * LEAD_IN_PITCH_M
+    if start_m - out["inner_radius_mm"] / 1e3 <= 5 * pitch * 1e-6:
+        raise GrooveError(f"the groove band between {start_m * 1e3:.1f} mm and {out['inner_radius_mm']:g} mm "
+                          f"is too narrow to cut; use a larger diameter or a smaller inner radius")
+    return out
+
+
 class Lathe:
     """A record-cutting lathe, set up for bone records by default.
 
@@ -241,28 +275,29 @@ class Lathe:
                  inner_radius_mm: float = 52.0, pitch_um: float = 254.0, groove_width_um: float = 120.0,
                  land_um: float = 20.0, variable_pitch: bool = True, eq: str | Equalisation = "blumlein",
                  level_db: float = 0.0, max_slope: float = 0.5):
-        for name in ("rpm", "diameter_mm", "outer_margin_mm", "inner_radius_mm", "groove_width_um", "land_um",
-                     "pitch_um", "level_db", "max_slope"):
-            _check(name, locals()[name])
-        _check("inner_radius_mm", inner_radius_mm, hi=diameter_mm / 2)
-        if pitch_um < groove_width_um + land_um + 2:
-            raise GrooveError(f"a pitch of {pitch_um:g} µm leaves no room to modulate a {groove_width_um:g} µm "
-                              f"groove with {land_um:g} µm of land; use a coarser pitch or a narrower groove")
-        self.rpm = float(rpm)
-        self.diameter_mm = float(diameter_mm)
-        self.outer_margin_mm = float(outer_margin_mm)
-        self.inner_radius_mm = float(inner_radius_mm)
-        self.pitch_um = float(pitch_um)
-        self.groove_width_um = float(groove_width_um)
-        self.land_um = float(land_um)
-        self.variable_pitch = bool(variable_pitch)
-        self.eq = eq if isinstance(eq, Equalisation) else equalisation(eq)
-        self.level_db = float(level_db)
-        self.max_slope = float(max_slope)
-        if self.program_band_m <= 5 * self.pitch_um * 1e-6:
-            raise GrooveError(f"the groove band between {self.program_start_radius_m * 1e3:.1f} mm and "
-                              f"{self.inner_radius_mm:g} mm is too narrow to cut; use a larger diameter "
-                              f"or a smaller inner radius")
+        self._settings = _lathe_settings(dict(
+            rpm=rpm, diameter_mm=diameter_mm, outer_margin_mm=outer_margin_mm, inner_radius_mm=inner_radius_mm,
+            pitch_um=pitch_um, groove_width_um=groove_width_um, land_um=land_um, variable_pitch=variable_pitch,
+            eq=eq, level_db=level_db, max_slope=max_slope))
+
+    # Every setting is a property checked when it is set, against the others (the inner radius inside
+    # the disc, the pitch wider than the groove and its land, a band to cut): a lathe changed after
+    # use cuts what a new one with those settings cuts, and a bad value is refused at once.
+    rpm = property(*_setting("rpm"), doc="Turntable speed (rev/min), 5–200.")
+    diameter_mm = property(*_setting("diameter_mm"), doc="Diameter of the disc (mm), 50–420.")
+    outer_margin_mm = property(*_setting("outer_margin_mm"), doc="Rim to the lead-in's start (mm), 1–50.")
+    inner_radius_mm = property(*_setting("inner_radius_mm"), doc="Smallest radius of the music (mm), 10–diameter/2.")
+    pitch_um = property(*_setting("pitch_um"), doc="Nominal groove pitch (µm per turn), 20–5000.")
+    groove_width_um = property(*_setting("groove_width_um"), doc="Groove width at the surface (µm), 10–1000.")
+    land_um = property(*_setting("land_um"), doc="Least land between grooves (µm), 0–500.")
+    variable_pitch = property(*_setting("variable_pitch"), doc="Look-ahead variable pitch (bool).")
+    eq = property(*_setting("eq"), doc="Recording characteristic (an Equalisation; set it by name or value).")
+    level_db = property(*_setting("level_db"), doc="Cut level relative to full modulation (dB), −40–20.")
+    max_slope = property(*_setting("max_slope"), doc="Largest groove slope a stylus tracks, 0.05–2.")
+
+    def settings(self) -> dict:
+        """The settings, by the names of the constructor's arguments (``Lathe(**lathe.settings())``)."""
+        return dict(self._settings)
 
     def __repr__(self):
         return (f"Lathe(rpm={self.rpm:.4g}, diameter_mm={self.diameter_mm:g}, pitch_um={self.pitch_um:g}, "
