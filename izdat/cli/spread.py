@@ -14,26 +14,42 @@ from izdat.cli._app import app
 from izdat.files import atomic_path, staged_folder
 from izdat.progress import console, progress
 from izdat.underground.errors import SpreadError
+from izdat.underground.limits import LIMITS, check_memory
 
 
 def _years(text: str) -> tuple[int, int]:
+    lo, hi = LIMITS["year"]
     m = re.fullmatch(r"\s*(\d{4})\s*[-:]\s*(\d{4})\s*", text)
     if not m:
-        raise SpreadError(f"--years must look like 1946-1990, got {text!r}.")
+        raise SpreadError(f"--years must look like {lo}-{hi - 1}, got {text!r}.")
     a, b = int(m.group(1)), int(m.group(2))
-    if not (1946 <= a <= b <= 1991):
-        raise SpreadError(f"--years {a}-{b} must lie within 1946-1991 with the first year not after the last.")
+    if not (lo <= a <= b <= hi):
+        raise SpreadError(f"--years {a}-{b} must lie within {lo}-{hi} with the first year not after the last.")
     return a, b
+
+
+def _option(name: str, value: int, limit: str, what: str = "") -> int:
+    """``value`` of option ``name`` within :data:`LIMITS` ``[limit]``, or one sentence naming the option."""
+    lo, hi = LIMITS[limit]
+    if not lo <= value <= hi:
+        raise SpreadError(f"{name} must be {what or 'a whole number'} from {lo:,} to {hi:,}, got {value:,}.")
+    return value
 
 
 def _sir(edges: Path, p: Optional[float], initial: str, runs: int, seed: int, as_json: bool) -> None:
     from izdat.underground.sir import read_edges, sir_final_sizes
     if p is None:
         raise SpreadError("--sir needs --p, the transmission probability per edge.")
+    lo, hi = LIMITS["probability"]
+    if not lo <= p <= hi:
+        raise SpreadError(f"--p must lie in {lo:g}-{hi:g}, got {p}.")
+    _option("--runs", runs, "sir_runs", "a number of runs")
     try:
         init = [int(x) for x in initial.split(",") if x.strip()]
     except ValueError:
         raise SpreadError(f"--initial must be comma-separated node ids, got {initial!r}.") from None
+    for node in init:
+        _option("--initial", node, "node", "node ids")
     indptr, indices, labels = read_edges(edges)
     t = time.perf_counter()
     sizes = sir_final_sizes(indptr, indices, labels, p, init, runs, seed)
@@ -62,6 +78,7 @@ def spread(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON on stdout."),
 ) -> None:
     """Simulate copies spreading through a Soviet society from 1946; write lineage.sqlite, summary.json, plots."""
+    _option("--seed", seed, "seed", "a seed")
     if runs < 1:
         raise SpreadError(f"--runs must be at least 1, got {runs}.")
     if sir is not None:
@@ -75,6 +92,11 @@ def spread(
 
     if people < 1:
         raise SpreadError(f"--people must be a positive number of people, got {people}.")
+    _option("--runs", runs, "runs", "a number of runs")
+    # before any allocation: the run's society and history stay while the ensemble runs, so one
+    # more is held here, two with a 'local' cluster (its two workers are threads of this process)
+    check_memory(people, copies=1 + (0 if runs == 1 else 2 if cluster == "local" else 1 if cluster is None else 0))
+    _option("--people", people, "people", "a number of people")
     if outdir is None:
         raise SpreadError("izdat spread needs -o OUTDIR (or --sir EDGES for the validation mode).")
     start, end = _years(years)

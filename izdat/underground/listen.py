@@ -44,7 +44,9 @@ from scipy import signal
 from izdat.audio import Audio
 from izdat.errors import AudioError
 from izdat.underground.errors import LineageError
-from izdat.underground.lineage import chain, open_lineage
+from izdat._check import _typed, check_int
+from izdat.underground.lineage import chain, open_lineage, run_info, title_source
+from izdat.underground.limits import LIMITS
 from izdat.underground.society import DAYS_PER_YEAR, EPOCH
 
 __all__ = ["listen", "jammed_radio", "deck_preset", "machine_seed", "DECK_ALIASES", "CUSTOMS_FIELD_KA_M",
@@ -188,7 +190,7 @@ def listen(db_path: str | Path | sqlite3.Connection, copy_id: int, audio: Audio,
     audio : Audio
         The song the title stands for (any rate; summed to mono and resampled to 44.1 kHz).
     seed : int, optional
-        Overrides the run's seed (``run.seed``); the same seed gives the same samples.
+        Overrides the run's seed (``run.seed``), 0 to 2**63 - 1; the same seed gives the same samples.
     progress : callable, optional
         Called as ``progress(done, total, what)`` after each step of the chain.
 
@@ -200,28 +202,29 @@ def listen(db_path: str | Path | sqlite3.Connection, copy_id: int, audio: Audio,
     Raises
     ------
     LineageError
-        A missing or corrupt database, or an id it does not hold.
+        A missing or corrupt database, an id it does not hold or out of range, a chain that loops,
+        a NULL or wrongly typed field, or a seed out of range.
     AudioError
-        Empty, silent or non-finite audio.
+        Empty, silent or non-finite audio (also a ``TypeError`` for something that is not Audio).
     """
+    if not isinstance(audio, Audio):
+        raise _typed(AudioError)(f"listen needs Audio, not {type(audio).__name__}")
+    if seed is not None:
+        seed = check_int("seed", seed, *LIMITS["seed"], error=LineageError)
+    if progress is not None and not callable(progress):
+        raise _typed(LineageError)(f"progress must be a function or None, not {type(progress).__name__}")
+    copy_id = check_int("copy_id", copy_id, *LIMITS["copy_id"], error=LineageError)
     con = db_path if isinstance(db_path, sqlite3.Connection) else open_lineage(db_path)
     try:
         rows = chain(con, copy_id)[::-1]                  # the original first
-        run = con.execute("SELECT seed, end_year FROM run").fetchone()
-        if run is None:
-            raise LineageError("the lineage database has no run row (it was not written by izdat spread).")
-        src = con.execute("SELECT source FROM titles WHERE id = ?", (rows[0]["title"],)).fetchone()
-    except sqlite3.DatabaseError:
-        raise LineageError("the lineage database is corrupt (a table could not be read).") from None
+        run = run_info(con)
+        source = title_source(con, rows[0]["title"])
     finally:
         if con is not db_path:
             con.close()
-    if not isinstance(audio, Audio):
-        raise AudioError(f"listen needs Audio, not {type(audio).__name__}")
     song = audio.checked("song").mono().resample(RATE_HZ)
-    run_seed = int(run[0]) if seed is None else int(seed)
-    end_day = (int(run[1]) + 1 - 1946) * DAYS_PER_YEAR
-    source = src[0] if src else None
+    run_seed = run["seed"] if seed is None else seed
+    end_day = (run["end_year"] + 1 - 1946) * DAYS_PER_YEAR
 
     from izdat.tape.erase import erase
 

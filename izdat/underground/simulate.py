@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from izdat._check import _typed, check_int
+from izdat.underground.errors import SpreadError
+from izdat.underground.limits import LIMITS, _bytes, memory_needed
 from izdat.underground.scenario import Scenario
 from izdat.underground.society import DAYS_PER_YEAR, DECK_IS_CASSETTE, Society, day_of_year
 
@@ -500,14 +503,39 @@ def simulate(society: Society, scenario: Scenario, *, seed: int, start_year: int
     scenario : Scenario
         The parameters (see docs/underground.md).
     seed : int
-        Seed; the same society, scenario and seed give an identical history.
+        Seed, 0 to 2**63 - 1; the same society, scenario and seed give an identical history.
     start_year, end_year : int
-        Calendar years, 1946 <= start_year <= end_year <= 1991.
+        Calendar years, 1946 <= start_year <= end_year <= 1991 (:data:`~izdat.underground.limits.LIMITS`
+        ``"year"``).
 
     Returns
     -------
     History
+
+    Raises
+    ------
+    SpreadError
+        A year or seed out of range, the years the wrong way round, or arguments of the wrong kind
+        (then a ``TypeError`` too).
     """
+    if not isinstance(society, Society):
+        raise _typed(SpreadError)(f"society must be a Society (build_society()), not {type(society).__name__}.")
+    if not isinstance(scenario, Scenario):
+        raise _typed(SpreadError)(f"scenario must be a Scenario (load_scenario()), not {type(scenario).__name__}.")
+    seed = check_int("seed", seed, *LIMITS["seed"], error=SpreadError)
+    start_year = check_int("start_year", start_year, *LIMITS["year"], error=SpreadError)
+    end_year = check_int("end_year", end_year, *LIMITS["year"], error=SpreadError)
+    if start_year > end_year:
+        raise SpreadError(f"start_year {start_year} is after end_year {end_year}; the run goes forward in time.")
+    check_int("the society's people", society.n, *LIMITS["people"], "people", error=SpreadError)
+    try:
+        return _simulate(society, scenario, seed, start_year, end_year)
+    except MemoryError:
+        raise SpreadError(f"simulating {society.n:,} people needs more memory than is available "
+                          f"(about {_bytes(memory_needed(society.n))}; see izdat.underground.limits).") from None
+
+
+def _simulate(society: Society, scenario: Scenario, seed: int, start_year: int, end_year: int) -> History:
     rng = np.random.default_rng([seed, 2])
     end_day = day_of_year(end_year + 1)
     titles = _titles(scenario, society, start_year, end_year, rng)

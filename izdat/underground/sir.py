@@ -11,7 +11,9 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from izdat._check import check_int, check_number
 from izdat.underground.errors import SpreadError
+from izdat.underground.limits import LIMITS
 from izdat.underground.society import _csr_fill
 
 __all__ = ["read_edges", "sir_final_sizes"]
@@ -29,8 +31,9 @@ def read_edges(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise SpreadError(f"cannot read edge list {path}: {exc.strerror or exc}.") from None
     try:
         flat = np.array(" ".join(lines).split(), dtype=np.int64)
-    except ValueError:
-        raise SpreadError(f"edge list {path} must hold two integer node ids per line.") from None
+    except (ValueError, OverflowError):
+        lo, hi = LIMITS["node"]
+        raise SpreadError(f"edge list {path} must hold two integer node ids (from {lo} to {hi}) per line.") from None
     if flat.size == 0 or flat.size % 2:
         raise SpreadError(f"edge list {path} must hold two integer node ids per line.")
     labels, inv = np.unique(flat, return_inverse=True)
@@ -80,20 +83,20 @@ def sir_final_sizes(indptr, indices, labels, p: float, initial, runs: int, seed:
     initial : sequence of int
         Initially infected node labels (as in the file).
     runs : int
-        Number of independent runs (>= 1).
+        Number of independent runs, 1 to 1,000,000 (:data:`~izdat.underground.limits.LIMITS` ``"sir_runs"``).
     seed : int
-        Seed; the same seed gives the same sizes.
+        Seed, 0 to 2**63 - 1; the same seed gives the same sizes.
 
     Notes
     -----
     The breadth-first order is exactly the discrete time steps; final sizes do not depend on
     the order in which an infected node's edges are tried.
     """
-    if not 0.0 <= p <= 1.0:
-        raise SpreadError(f"--p must lie in 0-1, got {p}.")
-    if runs < 1:
-        raise SpreadError(f"--runs must be at least 1, got {runs}.")
-    initial = np.asarray(list(initial), dtype=np.int64)
+    p = check_number("p", p, *LIMITS["probability"], error=SpreadError)
+    runs = check_int("runs", runs, *LIMITS["sir_runs"], error=SpreadError)
+    seed = check_int("seed", seed, *LIMITS["seed"], error=SpreadError)
+    initial = np.asarray([check_int("initial node", i, *LIMITS["node"], error=SpreadError) for i in initial],
+                         dtype=np.int64)
     pos = np.searchsorted(labels, initial)
     bad = (pos >= labels.size) | (labels[np.minimum(pos, labels.size - 1)] != initial)
     if initial.size == 0 or bad.any():

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from izdat._check import _typed, check_int
+from izdat.underground.errors import SpreadError
+from izdat.underground.limits import LIMITS, _bytes, memory_needed
 from izdat.underground.scenario import Scenario
 
 __all__ = ["Society", "build_society", "recorders_in_circulation", "population_millions",
@@ -171,11 +174,17 @@ def build_society(n_people: int, scenario: Scenario, seed: int) -> Society:
     Parameters
     ----------
     n_people : int
-        Number of people (>= 1).
+        Number of people, 1 to 2**31 - 1 (:data:`~izdat.underground.limits.LIMITS` ``"people"``).
     scenario : Scenario
         Uses ``[network]``, ``[recorders]``, ``[population]``, ``[media]``, ``[sources]``, ``cities``.
     seed : int
-        Seed of the generator; the same seed gives the same society.
+        Seed of the generator, 0 to 2**63 - 1; the same seed gives the same society.
+
+    Raises
+    ------
+    SpreadError
+        A people count or seed out of range (a ``TypeError`` too for the wrong kind), a scenario
+        that is not a :class:`Scenario`, or a society too big for the memory there is.
 
     Notes
     -----
@@ -186,10 +195,21 @@ def build_society(n_people: int, scenario: Scenario, seed: int) -> Society:
     leave the city. Tape recorders go to households at the national per-capita rate of
     :func:`recorders_in_circulation`, first to port cities' households with a smuggled deck share.
     """
+    n = check_int("n_people", n_people, *LIMITS["people"], "people", error=SpreadError)
+    seed = check_int("seed", seed, *LIMITS["seed"], error=SpreadError)
+    if not isinstance(scenario, Scenario):
+        raise _typed(SpreadError)(f"scenario must be a Scenario (load_scenario()), not {type(scenario).__name__}.")
+    try:
+        return _build(n, scenario, seed)
+    except MemoryError:
+        raise SpreadError(f"a society of {n:,} people needs more memory than is available "
+                          f"(about {_bytes(memory_needed(n))}; see izdat.underground.limits).") from None
+
+
+def _build(n: int, scenario: Scenario, seed: int) -> Society:
     rng = np.random.default_rng([seed, 1])
     net, rec, med, src = scenario["network"], scenario["recorders"], scenario["media"], scenario["sources"]
     cities = scenario.cities
-    n = int(n_people)
     pops = np.array([c["population_k"] for c in cities], dtype=np.float64)
     share = pops / pops.sum()
     sizes = np.floor(share * n).astype(np.int64)
