@@ -16,13 +16,12 @@ The record level is set so that the deck's reference level (0 dB on its meter) s
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.signal as sps
 
-from izdat._check import check_number
+from izdat._check import _typed, check_int, check_number
 from izdat.audio import Audio
 from izdat.errors import IzdatError
 from izdat.tape import heads
@@ -109,6 +108,25 @@ def _check(name, value) -> float:
     return check_number(name, value, lo, hi, unit, error=TapeError)
 
 
+def _check_seed(seed) -> int:
+    lo, hi, _ = TapeDeck.LIMITS["seed"]
+    return check_int("seed", seed, lo, hi, error=TapeError)
+
+
+def _check_bias(bias) -> float:
+    """The bias (0 … 3); ``True``/``False`` are the bias switch (on: the optimum 1.0, off: 0.0), as
+    decks had one and as the first check (``float(bias)``) let them through."""
+    return _check("bias", float(bias) if isinstance(bias, (bool, np.bool_)) else bias)
+
+
+def _known_preset(model) -> DeckPreset:
+    if isinstance(model, DeckPreset):
+        return model
+    if not isinstance(model, str):
+        raise _typed(TapeError)(f"model must be a deck's name or a DeckPreset, not {model!r}")
+    return known_deck(model)
+
+
 def known_deck(name: str) -> DeckPreset:
     """The preset called ``name`` (raises :class:`TapeError` listing the known ones)."""
     key = str(name).strip().lower()
@@ -131,10 +149,14 @@ class TapeDeck:
         Steady speed error in per cent (−5 … 5); drawn from ``seed`` when omitted.
     azimuth_arcmin : float, optional
         Head azimuth error in arc minutes (−60 … 60); drawn from ``seed`` when omitted.
-    bias : float, default 1.0
-        AC bias relative to the optimum (0 … 3).
+    bias : float or bool, default 1.0
+        AC bias relative to the optimum (0 … 3); ``True``/``False`` is the bias switch (1.0 / 0.0).
     record_level_db : float, default 0.0
         Record-level knob in dB (−30 … 20): + records hotter.
+
+    Every setting may be changed later (``deck.record_level_db = 10``): it is checked at once
+    (:class:`TapeError`) and the deck then records and plays as a new one built with it.
+    :attr:`LIMITS` holds the ranges.
 
     Examples
     --------
@@ -157,29 +179,104 @@ class TapeDeck:
     def __init__(self, model: str | DeckPreset = "elektronika-302", *, seed: int = 0,
                  speed_error_pct: float | None = None, azimuth_arcmin: float | None = None,
                  bias: float = 1.0, record_level_db: float = 0.0):
-        self.preset = model if isinstance(model, DeckPreset) else known_deck(model)
-        try:
-            self.seed = int(seed)
-        except (TypeError, ValueError):
-            raise TapeError(f"seed must be an integer, not {seed!r}") from None
-        if self.seed < 0:
-            raise TapeError(f"seed must be zero or positive, not {seed!r}")
-        serial = np.random.default_rng([self.seed, 0x7A9E])
-        p = self.preset
+        self._preset = _known_preset(model)
+        self._seed = _check_seed(seed)
+        self._speed_set = None if speed_error_pct is None else _check("speed_error_pct", speed_error_pct)
+        self._azimuth_set = None if azimuth_arcmin is None else _check("azimuth_arcmin", azimuth_arcmin)
+        self._bias = _check_bias(bias)
+        self._record_level_db = _check("record_level_db", record_level_db)
+        self._build()
+        self.reset()
+
+    # Settings are properties checked when set. The parts that follow from them (the transport, the
+    # hysteresis, the drawn speed error and azimuth, the playback gain) are rebuilt at once, so a deck
+    # changed after use plays and records what a new deck with those settings would; its random
+    # streams go on where they were (``reset()`` restarts them), except that a new seed restarts them.
+    @property
+    def preset(self) -> DeckPreset:
+        """The model (a :class:`DeckPreset`; set it by name or preset)."""
+        return self._preset
+
+    @preset.setter
+    def preset(self, model):
+        self._preset = _known_preset(model)
+        self._build()
+
+    @property
+    def seed(self) -> int:
+        """Serial number of this machine (0 … 2⁶³ − 1): draws the speed error and azimuth not given."""
+        return self._seed
+
+    @seed.setter
+    def seed(self, value):
+        self._seed = _check_seed(value)
+        self._build()
+        self.reset()
+
+    @property
+    def speed_error_pct(self) -> float:
+        """Steady speed error (%), −5 … 5; set ``None`` to draw it from the seed again."""
+        return self._speed_error_pct
+
+    @speed_error_pct.setter
+    def speed_error_pct(self, value):
+        self._speed_set = None if value is None else _check("speed_error_pct", value)
+        self._build()
+
+    @property
+    def azimuth_arcmin(self) -> float:
+        """Head azimuth error (arc minutes), −60 … 60; set ``None`` to draw it from the seed again."""
+        return self._azimuth_arcmin
+
+    @azimuth_arcmin.setter
+    def azimuth_arcmin(self, value):
+        self._azimuth_set = None if value is None else _check("azimuth_arcmin", value)
+        self._build()
+
+    @property
+    def bias(self) -> float:
+        """AC bias relative to the optimum, 0 … 3 (``True``/``False``: the bias switch, 1 or 0)."""
+        return self._bias
+
+    @bias.setter
+    def bias(self, value):
+        self._bias = _check_bias(value)
+        self._build()
+
+    @property
+    def record_level_db(self) -> float:
+        """Record-level knob (dB), −30 … 20."""
+        return self._record_level_db
+
+    @record_level_db.setter
+    def record_level_db(self, value):
+        self._record_level_db = _check("record_level_db", value)
+        self._build()
+
+    def _build(self) -> None:
+        """The parts that follow from the settings: drawn errors, transport, hysteresis; no stale gain."""
+        p = self._preset
+        serial = np.random.default_rng([self._seed, 0x7A9E])
         drawn_speed = serial.uniform(-1, 1) * p.speed_tolerance_pct
         drawn_az = serial.uniform(-1, 1) * p.azimuth_tolerance_arcmin
-        self.speed_error_pct = _check("speed_error_pct", drawn_speed if speed_error_pct is None
-                                      else speed_error_pct)
-        self.azimuth_arcmin = _check("azimuth_arcmin", drawn_az if azimuth_arcmin is None
-                                     else azimuth_arcmin)
-        self.bias = _check("bias", float(bias) if isinstance(bias, bool) else bias)
-        self.record_level_db = _check("record_level_db", record_level_db)
-        self.transport = Transport(
+        self._speed_error_pct = _check("speed_error_pct", drawn_speed) if self._speed_set is None else self._speed_set
+        self._azimuth_arcmin = _check("azimuth_arcmin", drawn_az) if self._azimuth_set is None else self._azimuth_set
+        self._transport = Transport(
             speed_m_s=p.speed_m_s, capstan_diameter_m=p.capstan_diameter_m,
             roller_diameter_m=p.roller_diameter_m, reel_radius_m=p.reel_radius_m,
             motor_hz=p.motor_hz, shares=p.flutter_shares, flutter_scale_pct=p.flutter_scale_pct)
-        self.hysteresis = JilesAtherton(alpha=0.0, k=p.ja_k, c=p.ja_c, bias=self.bias)
-        self.reset()
+        self._hysteresis = JilesAtherton(alpha=0.0, k=p.ja_k, c=p.ja_c, bias=self._bias)
+        self._gains: dict[float, float] = {}
+
+    @property
+    def transport(self) -> Transport:
+        """The capstan, roller, reels and motor of this model (follows :attr:`preset`)."""
+        return self._transport
+
+    @property
+    def hysteresis(self) -> JilesAtherton:
+        """The tape's magnetisation under this deck's bias (follows :attr:`preset` and :attr:`bias`)."""
+        return self._hysteresis
 
     def __repr__(self):
         return (f"TapeDeck({self.preset.name!r}, seed={self.seed}, speed_error_pct="
@@ -224,12 +321,15 @@ class TapeDeck:
         h_ref = _H_AT_3PCT / 10 ** (p.headroom_db / 20)
         return h_ref / 10 ** (REFERENCE_DBFS / 20) * 10 ** (self.record_level_db / 20)
 
-    @functools.lru_cache(maxsize=16)
     def _playback_gain(self, fs_hz: float) -> float:
-        """Playback gain that returns a small 1 kHz tone at its recorded level (aligned deck)."""
-        f = np.array([1000.0])
-        lin = abs(self.record_chain(fs_hz).response(f)[0]) * abs(self.playback_chain(fs_hz, 0.0).response(f)[0])
-        return 1.0 / (lin * self._field_gain() * self.hysteresis.small_signal_gain)
+        """Playback gain that returns a small 1 kHz tone at its recorded level (aligned deck); kept per
+        rate until a setting changes."""
+        fs_hz = float(fs_hz)
+        if fs_hz not in self._gains:
+            f = np.array([1000.0])
+            lin = abs(self.record_chain(fs_hz).response(f)[0]) * abs(self.playback_chain(fs_hz, 0.0).response(f)[0])
+            self._gains[fs_hz] = 1.0 / (lin * self._field_gain() * self.hysteresis.small_signal_gain)
+        return self._gains[fs_hz]
 
     # ------------------------------------------------------------------ verbs
     def _check_audio(self, audio) -> Audio:

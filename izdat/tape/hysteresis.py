@@ -157,7 +157,13 @@ class JilesAtherton:
     """
 
     def __init__(self, *, alpha: float, k: float, c: float, bias: float = 1.0):
-        self.alpha, self.k, self.c, self.bias = float(alpha), float(k), float(c), float(bias)
+        for name, value in (("alpha", alpha), ("k", k), ("c", c), ("bias", bias)):
+            object.__setattr__(self, name, float(value))
+
+    def __setattr__(self, name, value):
+        # its settings are fixed once made (small_signal_gain is measured once): a new bias, a new one
+        raise AttributeError(f"a JilesAtherton's settings are fixed once it is made; make a new one "
+                             f"with {name}={value!r}")
 
     @property
     def k_effective(self) -> float:

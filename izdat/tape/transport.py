@@ -16,6 +16,8 @@ a control rate of 2 kHz and the position deviation is interpolated linearly per 
 
 from __future__ import annotations
 
+import types
+
 import numba
 import numpy as np
 import scipy.signal as sps
@@ -110,13 +112,16 @@ class Transport:
 
     def __init__(self, *, speed_m_s, capstan_diameter_m, roller_diameter_m, reel_radius_m,
                  motor_hz, shares, flutter_scale_pct):
-        self.speed_m_s = float(speed_m_s)
-        self.capstan_diameter_m = float(capstan_diameter_m)
-        self.roller_diameter_m = float(roller_diameter_m)
-        self.reel_radius_m = float(reel_radius_m)
-        self.motor_hz = float(motor_hz)
-        self.shares = {p: float(shares.get(p, 0.0)) for p in self.PARTS}
-        self.flutter_scale_pct = float(flutter_scale_pct)
+        settings = dict(speed_m_s=speed_m_s, capstan_diameter_m=capstan_diameter_m,
+                        roller_diameter_m=roller_diameter_m, reel_radius_m=reel_radius_m, motor_hz=motor_hz,
+                        flutter_scale_pct=flutter_scale_pct)
+        for name, value in settings.items():
+            object.__setattr__(self, name, float(value))
+        object.__setattr__(self, "shares", types.MappingProxyType({p: float(shares.get(p, 0.0)) for p in self.PARTS}))
+
+    def __setattr__(self, name, value):
+        # a deck's transport follows its preset: it is made again, never changed in place
+        raise AttributeError(f"a Transport's settings are fixed once it is made; make a new one with {name}={value!r}")
 
     def __repr__(self):
         return (f"Transport(capstan {self.capstan_hz:.2f} Hz, roller {self.roller_hz:.2f} Hz, "
