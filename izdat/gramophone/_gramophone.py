@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 from scipy import signal
 
+from izdat._check import _typed, check_number
 from izdat.audio import Audio
 from izdat.errors import GrooveError
 from izdat.gramophone import pickup as _pickup
@@ -19,6 +21,59 @@ __all__ = ["Gramophone"]
 
 #: Mains motor line (Hz): a 4-pole synchronous motor on 50 Hz mains turns at 1500 rpm, 25 rev/s.
 MOTOR_HZ = 25.0
+
+
+_LIMITS: dict[str, tuple[float, float, str]] = {
+    "stylus_um": (5.0, 150.0, "µm"),
+    "speed_error_pct": (-10.0, 10.0, "%"),
+    "rumble_db": (-120.0, 0.0, "dB"),
+    "warp_mm": (0.0, 10.0, "mm"),
+    "plays": (0, 1000, ""),
+    "hole_offset_mm": (0.0, 20.0, "mm"),
+    "hole_angle_deg": (-360.0, 360.0, "degrees"),
+    "scratches": (0, 50, ""),
+    "seed": (0, 2**63 - 1, ""),
+    "sample_rate": (8000.0, 192_000.0, "Hz"),
+}
+_WHOLE = ("plays", "scratches", "seed")
+_OPTIONAL = ("rumble_db", "hole_angle_deg")
+
+
+def _checked(name: str, value):
+    """The Gramophone setting ``name`` checked and in its canonical type, or one :class:`GrooveError`."""
+    if name == "stylus_um" and isinstance(value, str):
+        if value not in STYLI_UM:
+            raise GrooveError(f"unknown stylus {value!r}; give a tip radius in µm or one of {', '.join(STYLI_UM)}")
+        value = STYLI_UM[value]
+    if name == "pickup":
+        if not isinstance(value, str) or value not in _pickup.PICKUPS:
+            raise GrooveError(f"unknown pickup {value!r}; choose one of {', '.join(_pickup.PICKUPS)}")
+        return value
+    if name == "material":
+        if not isinstance(value, (str, _surface.Material)):
+            raise _typed(GrooveError)(f"material must be a material's name or a Material, not {value!r}")
+        return _surface.material(value)
+    if name in _OPTIONAL and value is None:
+        return None
+    lo, hi, unit = _LIMITS[name]
+    if name in _WHOLE:
+        message = f"{name} must be a whole number from {lo} to {hi}, not {value!r}"
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise _typed(GrooveError)(message)
+        if not lo <= value <= hi:
+            raise GrooveError(message)
+        return int(value)
+    return check_number(name, value, lo, hi, unit, error=GrooveError)
+
+
+def _setting(name: str):
+    """Getter and setter of the Gramophone setting ``name`` (checked when set)."""
+    def get(self):
+        return self._settings[name]
+
+    def set(self, value):
+        self._settings[name] = _checked(name, value)
+    return get, set
 
 
 class Gramophone:
@@ -61,6 +116,9 @@ class Gramophone:
     sample_rate : float
         Output sample rate (Hz), 8000–192000; default 44100.
 
+    Every setting may be changed later (``gramophone.plays = 10``), checked at once; :attr:`LIMITS`
+    holds the ranges.
+
     Examples
     --------
     >>> import numpy as np, izdat
@@ -72,40 +130,35 @@ class Gramophone:
     (44100.0, True)
     """
 
+    #: Each numeric setting's range: name -> (lowest, highest, unit); ``plays``, ``scratches`` and
+    #: ``seed`` are whole numbers, ``rumble_db`` and ``hole_angle_deg`` may also be None.
+    LIMITS: dict[str, tuple[float, float, str]] = _LIMITS
+
     def __init__(self, *, stylus_um: float | str = "78", pickup: str = "electric", speed_error_pct: float = 0.0,
                  rumble_db: float | None = -35.0, warp_mm: float = 1.0, material: str | _surface.Material = "xray",
                  plays: int = 0, hole_offset_mm: float = 2.0, hole_angle_deg: float | None = None,
                  scratches: int = 2, seed: int = 0, sample_rate: float = 44_100.0):
-        if isinstance(stylus_um, str):
-            if stylus_um not in STYLI_UM:
-                raise GrooveError(f"unknown stylus {stylus_um!r}; give a tip radius in µm or one of {', '.join(STYLI_UM)}")
-            stylus_um = STYLI_UM[stylus_um]
-        _check("stylus_um", stylus_um, 5, 150, "µm")
-        if pickup not in _pickup.PICKUPS:
-            raise GrooveError(f"unknown pickup {pickup!r}; choose one of {', '.join(_pickup.PICKUPS)}")
-        _check("speed_error_pct", speed_error_pct, -10, 10, "%")
-        if rumble_db is not None:
-            _check("rumble_db", rumble_db, -120, 0, "dB")
-        _check("warp_mm", warp_mm, 0, 10, "mm")
-        _check_int("plays", plays, 0, 1000)
-        _check("hole_offset_mm", hole_offset_mm, 0, 20, "mm")
-        if hole_angle_deg is not None:
-            _check("hole_angle_deg", hole_angle_deg, -360, 360, "degrees")
-        _check_int("scratches", scratches, 0, 50)
-        _check_int("seed", seed, 0, 2**63 - 1)
-        _check("sample_rate", sample_rate, 8000, 192_000, "Hz")
-        self.stylus_um = float(stylus_um)
-        self.pickup = pickup
-        self.speed_error_pct = float(speed_error_pct)
-        self.rumble_db = None if rumble_db is None else float(rumble_db)
-        self.warp_mm = float(warp_mm)
-        self.material = _surface.material(material)
-        self.plays = int(plays)
-        self.hole_offset_mm = float(hole_offset_mm)
-        self.hole_angle_deg = None if hole_angle_deg is None else float(hole_angle_deg)
-        self.scratches = int(scratches)
-        self.seed = int(seed)
-        self.sample_rate = float(sample_rate)
+        self._settings = {}
+        for name, value in (("stylus_um", stylus_um), ("pickup", pickup), ("speed_error_pct", speed_error_pct),
+                            ("rumble_db", rumble_db), ("warp_mm", warp_mm), ("material", material),
+                            ("plays", plays), ("hole_offset_mm", hole_offset_mm), ("hole_angle_deg", hole_angle_deg),
+                            ("scratches", scratches), ("seed", seed), ("sample_rate", sample_rate)):
+            self._settings[name] = _checked(name, value)
+
+    # Every setting is a property checked when it is set; nothing is derived from them ahead of a
+    # play, so a gramophone changed after use plays what a new one with those settings plays.
+    stylus_um = property(*_setting("stylus_um"), doc="Tip radius (µm), 5–150; set it by value or name.")
+    pickup = property(*_setting("pickup"), doc='"electric" or "acoustic".')
+    speed_error_pct = property(*_setting("speed_error_pct"), doc="Turntable speed error (%), −10…10.")
+    rumble_db = property(*_setting("rumble_db"), doc="Rumble (dB re 10 cm/s at 1 kHz), −120…0, or None.")
+    warp_mm = property(*_setting("warp_mm"), doc="Peak warp of the film (mm), 0–10.")
+    material = property(*_setting("material"), doc="Record material (a Material; set it by name or value).")
+    plays = property(*_setting("plays"), doc="Earlier plays (0–1000).")
+    hole_offset_mm = property(*_setting("hole_offset_mm"), doc="Hole off the spiral's centre (mm), 0–20.")
+    hole_angle_deg = property(*_setting("hole_angle_deg"), doc="Groove angle of the hole (degrees), −360…360, or None.")
+    scratches = property(*_setting("scratches"), doc="Straight scratches (0–50).")
+    seed = property(*_setting("seed"), doc="Seed of the surface and the turntable (0 … 2⁶³ − 1).")
+    sample_rate = property(*_setting("sample_rate"), doc="Output sample rate (Hz), 8000–192000.")
 
     def __repr__(self):
         return (f"Gramophone(stylus_um={self.stylus_um:g}, pickup={self.pickup!r}, material={self.material.name!r}, "
@@ -142,8 +195,7 @@ class Gramophone:
             level of the audio it was cut from.
         """
         path = groove if isinstance(groove, GroovePath) else _as_path(groove)
-        seed = self.seed if seed is None else seed
-        _check_int("seed", seed, 0, 2**63 - 1)
+        seed = self.seed if seed is None else _checked("seed", seed)
         rng = {k: np.random.default_rng([seed, 0x6A, k]) for k in range(6)}   # one stream per phenomenon
         spr = path.samples_per_rev
         step = path.step_m()
@@ -199,14 +251,3 @@ def _as_path(groove) -> GroovePath:
     if all(hasattr(groove, a) for a in ("radius_m", "samples_per_rev", "rpm")):   # read from a picture
         return GroovePath.from_groove(groove)
     raise GrooveError(f"a gramophone plays a Record or a GroovePath, not {type(groove).__name__}")
-
-
-def _check(name, value, lo, hi, unit):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(value) or not lo <= value <= hi:
-        raise GrooveError(f"{name} must be between {lo:g} and {hi:g} {unit}, not {value!r}")
-
-
-def _check_int(name, value, lo, hi):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-        raise GrooveError(f"{name} must be a whole number from {lo} to {hi}, not {value!r}")
