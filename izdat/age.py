@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from izdat._check import check_int, check_number
 from izdat.errors import PictureError
 
 __all__ = ["Ageing", "age", "PRESETS"]
@@ -54,6 +55,19 @@ class Ageing:
     noise: float = 0.0
     jpeg_quality: int | None = None
 
+    #: Each setting's range (lo, hi, unit), checked when an Ageing is made.
+    LIMITS = {"rotate_deg": (-360.0, 360.0, "degrees"), "shift_mm": (0.0, 1000.0, "mm"), "light": (0.0, 1.0, ""),
+              "dust": (0, 100_000, "specks"), "scratches": (0, 10_000, "scratches"), "blur_px": (0.0, 100.0, "px"),
+              "noise": (0.0, 255.0, "grey levels"), "jpeg_quality": (1, 95, "")}
+
+    def __post_init__(self):
+        for name, (lo, hi, unit) in self.LIMITS.items():
+            value = getattr(self, name)
+            if name == "jpeg_quality" and value is None:
+                continue
+            check = check_int if isinstance(lo, int) else check_number
+            object.__setattr__(self, name, check(name, value, lo, hi, unit, error=PictureError))
+
 
 #: Named looks for ``izdat age --look``.
 PRESETS = {
@@ -68,11 +82,17 @@ PRESETS = {
 def age(pixels: np.ndarray, *, dpi: float, ageing: Ageing = PRESETS["photographed"], seed: int = 0) -> np.ndarray:
     """An aged copy of ``pixels`` (uint8 or uint16 grey, rows × columns) at ``dpi`` dots per inch;
     8-bit, as a photo or a scanner's JPEG is."""
+    if not isinstance(ageing, Ageing):
+        raise TypeError(f"ageing must be an Ageing, not {type(ageing).__name__}")
+    dpi = check_number("dpi", dpi, 50, 20_000, "dots per inch", error=PictureError)
+    seed = check_int("seed", seed, 0, 2**63 - 1, error=PictureError)
     img = np.asarray(pixels)
     if img.ndim == 2 and img.dtype == np.uint16:
         img = (np.right_shift(img, 8) + (np.bitwise_and(img, 255) >= 128)).clip(0, 255).astype(np.uint8)
     if img.ndim != 2 or img.dtype != np.uint8:
         raise PictureError(f"age needs an 8-bit grey picture (rows × columns), not {img.dtype} of shape {img.shape}")
+    if min(img.shape) < 1:
+        raise PictureError(f"age needs a picture of at least 1 × 1 pixels, not shape {img.shape}")
     rng = np.random.default_rng([seed, 0xA6E])
     px_per_mm = dpi / 25.4
     h, w = img.shape

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from izdat._check import check_int, check_number
+from izdat.errors import PictureError
 from izdat.files import atomic_path
 
 __all__ = ["write_grey_png"]
@@ -28,13 +30,19 @@ def write_grey_png(path: str | Path, pixels: np.ndarray, *, dpi: float, level: i
     """Write ``pixels`` (uint8 or uint16, rows × columns) as an 8- or 16-bit greyscale PNG with
     ``dpi`` in its pHYs chunk.
 
-    ``level`` is the zlib level (1 fastest … 9 smallest). The file is written atomically.
+    ``level`` is the zlib level (1 fastest … 9 smallest); ``dpi`` 1–100000. The file is written
+    atomically. Raises :class:`PictureError` (a ``ValueError``) for another dtype, shape or value.
     """
     pixels = np.asarray(pixels)
-    bits = 16 if pixels.dtype == np.uint16 else 8
+    if pixels.dtype not in (np.uint8, np.uint16) and not (pixels.dtype.kind == "u" and pixels.dtype.itemsize == 2):
+        raise PictureError(f"a grey picture must be uint8 or uint16 pixels, not {pixels.dtype}")
+    if pixels.ndim != 2 or 0 in pixels.shape or max(pixels.shape) >= 2**31:
+        raise PictureError(f"a grey picture must be a non-empty 2-D array under 2**31 pixels a side, not of shape "
+                           f"{pixels.shape}")
+    dpi = check_number("dpi", dpi, 1, 100_000, "dots per inch", error=PictureError)
+    level = check_int("level", level, 0, 9, error=PictureError)
+    bits = 16 if pixels.dtype.itemsize == 2 else 8
     pixels = np.ascontiguousarray(pixels, dtype=">u2" if bits == 16 else np.uint8)
-    if pixels.ndim != 2 or 0 in pixels.shape:
-        raise ValueError(f"a grey picture must be a non-empty 2-D array, not of shape {pixels.shape}")
     h = pixels.shape[0]
     pixels = pixels.view(np.uint8).reshape(h, -1)   # 16-bit samples big-endian, as PNG wants; "Up" works on bytes
     w = pixels.shape[1]

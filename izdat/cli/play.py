@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -12,7 +14,8 @@ from izdat.age import PRESETS, age as age_pixels
 from izdat.audio import save
 from izdat.cli._app import app
 from izdat.errors import PictureError
-from izdat.files import atomic_path
+from izdat.errors import OutputError
+from izdat.files import atomic_path, check_output_file
 from izdat.gramophone import Gramophone, GroovePath
 from izdat.groove import equalisation, parse_rpm
 from izdat.optical import MAX_PIXELS, OpticalReader, load_picture, read_meta
@@ -53,6 +56,11 @@ def play(
     if needle not in ("optical", "stylus"):
         raise PictureError(f"--needle must be 'optical' or 'stylus', not {needle!r}")
     output_rate(rate, "--rate")                     # before the picture is read
+    _check_outputs(picture, out, AUDIO_SUFFIXES, "-o")          # every output checked before the work
+    if report is not None:
+        _check_outputs(picture, report, (".png",), "--report")
+        if _same(out, report):
+            raise OutputError(f"-o and --report are the same file ({out}); give the report another name")
     with progress() as bar:
         task = bar.add_task("reading the groove", total=None)
         groove, m = read_groove(picture, meta=meta, rpm=rpm, dpi=dpi, max_pixels=max_pixels, dark_groove=dark_groove,
@@ -64,7 +72,6 @@ def play(
         audio = Gramophone(plays=plays, seed=seed, sample_rate=rate)(path)
     else:
         audio = groove.playback(eq=curve, gain_m=m.gain_m if m else None, sample_rate=rate)
-    save(audio, out)
     r = groove.radius_m[groove.program_start:groove.program_end] * 1e3
     pitch = groove.pitch_um()
     console.print(
@@ -75,9 +82,36 @@ def play(
         f"starting at {groove.start_angle_deg:.1f}°; {groove.duration_s:.2f} s at {groove.rpm:.4g} rpm, "
         f"eq {curve.name}; picture blur {groove.notes.get('blur_px', 0.0):.2f} px; "
         f"tracking confidence {groove.confidence * 100:.1f} %", markup=False)
-    if report is not None:
-        _report(picture, groove, report, max_pixels)
+    # the audio and the report together or neither: both are written beside their places first
+    with atomic_path(out) as wav, (atomic_path(report) if report is not None else nullcontext()) as drawn:
+        save(audio, wav)
+        if report is not None:
+            _report(picture, groove, drawn, max_pixels)
     typer.echo(str(out))
+
+
+#: Audio files ``izdat play`` writes (16-bit PCM).
+AUDIO_SUFFIXES = (".wav", ".flac", ".aiff")
+#: Pictures ``izdat age`` writes, by suffix.
+PICTURE_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
+
+
+def _check_outputs(picture: Path, out: Path, suffixes, option: str) -> None:
+    """One sentence, before any work, for an output izdat cannot write or must not: the wrong kind
+    of file, a name it cannot take, or the input picture itself."""
+    if out.suffix.lower() not in suffixes:
+        raise OutputError(f"{option} must end in {', '.join(suffixes[:-1])} or {suffixes[-1]}, not {out.name!r}"
+                          if len(suffixes) > 1 else f"{option} must end in {suffixes[0]}, not {out.name!r}")
+    check_output_file(out)
+    if _same(picture, out):
+        raise OutputError(f"{option} {out} is the picture being read; izdat does not write over its input")
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _report(picture, groove, path, max_pixels):
@@ -97,8 +131,7 @@ def _report(picture, groove, path, max_pixels):
     ok = (x >= 0) & (y >= 0) & (x < px.shape[1]) & (y < px.shape[0])
     colour = np.where(groove.trusted[i][ok, None], [[40, 220, 60]], [[240, 40, 40]])
     px[y[ok], x[ok]] = colour
-    with atomic_path(path) as tmp:
-        Image.fromarray(px).save(tmp, format="PNG")
+    Image.fromarray(px).save(path, format="PNG")      # path: the caller's temporary file, moved in with the audio
 
 
 @app.command(no_args_is_help=True)
@@ -113,11 +146,12 @@ def age(
     """Make PICTURE look scanned, photographed or dusty (deterministic from --seed)."""
     if look not in PRESETS:
         raise PictureError(f"unknown look {look!r}; choose one of {', '.join(PRESETS)}")
+    _check_outputs(picture, out, tuple(PICTURE_FORMATS), "-o")     # before the picture is read
     scan = load_picture(picture, dpi=dpi, max_pixels=max_pixels or None)
     if scan.dpi is None:
         raise PictureError("the picture does not say its resolution; give it with --dpi")
     aged = age_pixels(scan.pixels, dpi=scan.dpi, ageing=PRESETS[look], seed=seed)
-    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}.get(out.suffix.lower(), "PNG")
+    fmt = PICTURE_FORMATS[out.suffix.lower()]
     with atomic_path(out) as tmp:
         Image.fromarray(aged).save(tmp, format=fmt, dpi=(scan.dpi, scan.dpi))
     typer.echo(str(out))
