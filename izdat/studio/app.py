@@ -84,6 +84,11 @@ def _number(body: dict, key: str, lo: float, hi: float, default=None, *, unit: s
         value = default
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise BadRequest(f"{key} must be a number, not {_shown(value)}")
+    if integer and isinstance(value, int):        # exact, however large (a float would round it)
+        if not lo <= value <= hi:
+            raise BadRequest(f"{key} must be between {lo:g} and {hi:g}{(' ' + unit) if unit else ''}, "
+                             f"not {_shown(value)}")
+        return value
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
@@ -107,6 +112,15 @@ def _ranged(body: dict, key: str, limit: tuple[float, float, str], default=None,
             hi: float | None = None):
     lo, top, unit = limit
     return _number(body, key, lo, top if hi is None else min(top, hi), default, unit=unit, optional=optional)
+
+
+def _ug_limit(name: str, fallback: tuple) -> tuple:
+    """A range ``(lo, hi)`` of the underground's entry points (:data:`izdat.underground.limits.LIMITS`)."""
+    try:
+        from izdat.underground.limits import LIMITS
+    except ImportError:                         # pragma: no cover - before the table existed
+        return fallback
+    return tuple(LIMITS.get(name, fallback))[:2]
 
 
 def _shown(value) -> str:
@@ -249,11 +263,14 @@ class Studio:
             p["song_name"] = self._name(p["song"])
             return p, f"{p['song_name']} through {len(chain)} deck(s)"
         if kind == "underground":
-            p = {"people": _number(body, "people", 200, 50_000, 3000, integer=True),
-                 "start_year": _number(body, "start_year", 1946, 1991, 1946, integer=True),
-                 "end_year": _number(body, "end_year", 1946, 1991, 1990, integer=True),
-                 "pass_probability": _number(body, "pass_probability", 0, 1, 0.7),
-                 "ban_year": _number(body, "ban_year", 1946, 1991, 1958, integer=True),
+            years = _ug_limit("year", (1946, 1991))
+            chance = _ug_limit("probability", (0.0, 1.0))
+            p = {"people": _number(body, "people", max(200, _ug_limit("people", (1, 2**31 - 1))[0]), 50_000, 3000,
+                                   integer=True),
+                 "start_year": _number(body, "start_year", *years, 1946, integer=True),
+                 "end_year": _number(body, "end_year", *years, 1990, integer=True),
+                 "pass_probability": _number(body, "pass_probability", *chance, 0.7),
+                 "ban_year": _number(body, "ban_year", *years, 1958, integer=True),
                  "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True)}
             if p["start_year"] > p["end_year"]:
                 raise BadRequest("start_year must not be after end_year")
@@ -262,7 +279,7 @@ class Studio:
             run = self.jobs.get(body.get("run")) if isinstance(body.get("run"), str) else None
             if run is None or run["kind"] != "underground" or run["state"] != "done":
                 raise BadRequest("run must be the id of a finished underground simulation")
-            p = {"run": run["id"], "copy": _number(body, "copy", 0, 2**31 - 1, integer=True),
+            p = {"run": run["id"], "copy": _number(body, "copy", *_ug_limit("copy_id", (0, 2**63 - 1)), integer=True),
                  "song": self._upload_id(body, "song", "audio", example_ok=True),
                  "trim_s": _number(body, "trim_s", 0.5, 120, 10, unit="s"),
                  "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True)}
