@@ -569,3 +569,16 @@ def test_any_upload_is_answered_and_a_refusal_leaves_nothing(prop, kind, body, c
         assert sender == "page"
         client.delete(f"/api/uploads/{r.json()['id']}")
     assert _outside(base) == outside
+
+
+@pytest.mark.parametrize("args, words", [(["--max-data", "0"], "--max-data must be between"),
+                                         (["--max-data", "nan"], "--max-data must be between"),
+                                         (["--max-upload", "inf"], "--max-upload must be between"),
+                                         (["--workers", "0"], "--workers must be between")])
+def test_cli_refuses_bad_bounds_in_one_sentence(args, words, capsys, monkeypatch):
+    from izdat.cli import main
+    monkeypatch.setattr(sys, "argv", ["izdat", "studio", *args])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and words in err and "Traceback" not in err and err.count("\n") == 1
