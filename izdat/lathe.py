@@ -447,8 +447,9 @@ def cut(audio: Audio, **settings) -> Record:
     Examples
     --------
     >>> import numpy as np, izdat
+    >>> from izdat.lathe import cut
     >>> tone = izdat.Audio(0.5 * np.sin(2 * np.pi * 1000 * np.arange(44100) / 44100), 44100)
-    >>> record = izdat.cut(tone)
+    >>> record = cut(tone)
     >>> round(record.rpm), record.program_s > 0.99
     (78, True)
     """
