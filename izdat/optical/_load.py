@@ -261,7 +261,9 @@ def _grey(im: Image.Image) -> np.ndarray:
     if im.format == "JPEG" and im.mode != "L":
         im.draft("L", im.size)          # the JPEG decoder gives luminance directly
     dtype = _DIRECT.get(im.mode)
-    if dtype is not None and getattr(im, "tile", None):
+    tiles = getattr(im, "tile", None) or []
+    inside = all(t[1][2] <= w and t[1][3] <= h for t in tiles)      # not so where an orientation tag turns it
+    if dtype is not None and tiles and inside:
         buf = np.empty((h, w), dtype)
         core = Image.core.map_buffer(buf, (w, h), "raw", 0, (im.mode, 0, 1))
         im.im = core
