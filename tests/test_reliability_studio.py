@@ -172,22 +172,24 @@ def test_uploads_must_be_sent_as_a_file(app, page, kind, ctype):
 
 
 def test_the_queue_of_waiting_jobs_is_bounded(tmp_path):
-    app = create_app(tmp_path / "data", workers=1, max_queued=2)
+    """Before, any number of jobs queued (each a process to come). The worker is held back here
+    (no slot free), so that what is tested is the queue alone."""
+    app = create_app(tmp_path / "data", workers=1, max_queued=3)
+    app.state.studio.jobs.workers = 0                                       # every job waits
     with PageClient(app) as c:
-        long = {"song": "example", "diameter_mm": 250, "dpi": 1200}          # keeps the one worker busy
         ids = []
         for _ in range(3):
-            r = c.post("/api/jobs/cut", json=long)
-            assert r.status_code == 202, r.text
+            r = c.post("/api/jobs/underground", json={"people": 200})
+            assert r.status_code == 202 and r.json()["state"] == "queued", r.text
             ids.append(r.json()["id"])
-        r = c.post("/api/jobs/cut", json=long)
-        assert r.status_code == 429 and "waiting" in _sentence(r)
+        r = c.post("/api/jobs/cut", json={"song": "example"})
+        assert r.status_code == 429 and "3 jobs are waiting" in _sentence(r)
         assert len(c.get("/api/jobs").json()) == 3
-        c.post(f"/api/jobs/{ids[-1]}/cancel")
+        assert c.post(f"/api/jobs/{ids[-1]}/cancel").json()["state"] == "cancelled"
         r = c.post("/api/jobs/underground", json={"people": 200})            # room again
         assert r.status_code == 202, r.text
-        for job in c.get("/api/jobs").json():
-            c.post(f"/api/jobs/{job['id']}/cancel")
+        for job_id in ids[:-1] + [r.json()["id"]]:
+            c.post(f"/api/jobs/{job_id}/cancel")
 
 
 def test_the_data_folder_is_bounded(tmp_path):
@@ -520,7 +522,7 @@ def _outside(base: Path) -> set[str]:
     return {p.name for p in base.iterdir()} | {p.name for p in Path.cwd().iterdir()}
 
 
-@settings(max_examples=250, deadline=2000, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=2000, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(kind=st.sampled_from(["cut", "play", "dub", "underground", "listen", "bake"]),
        body=_bodies | _raw, ctype=_ctypes, sender=_senders)
 def test_any_settings_body_is_answered_never_a_5xx(prop, kind, body, ctype, sender):
@@ -545,7 +547,7 @@ def test_any_settings_body_is_answered_never_a_5xx(prop, kind, body, ctype, send
     assert _outside(base) == outside
 
 
-@settings(max_examples=60, deadline=3000, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=3000, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(kind=st.sampled_from(["audio", "image", "json", "video", "..", "%2e%2e"]),
        body=st.binary(max_size=600) | st.sampled_from([b"RIFF\x00\x00\x00\x00WAVE", b"\x89PNG\r\n\x1a\n" + bytes(40),
                                                         b"{}", b'{"rpm": NaN}', b"II*\x00" + bytes(20)]),
