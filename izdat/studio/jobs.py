@@ -21,10 +21,10 @@ import json
 import multiprocessing
 import os
 import re
-import signal
-import sys
 import secrets
 import shutil
+import signal
+import sys
 import threading
 import time
 import traceback
