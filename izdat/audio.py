@@ -6,6 +6,8 @@ Samples are float32, shape ``(n,)`` for mono or ``(n, channels)``, full scale ±
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from izdat.errors import AudioError, first_line
+from izdat.errors import AudioError, OutputError, first_line
 from izdat.files import atomic_path
 
 __all__ = ["Audio", "load", "save"]
@@ -91,16 +93,35 @@ def load(path: str | Path) -> Audio:
     Raises
     ------
     AudioError
-        If the file is missing, unreadable or not audio.
+        If the file is missing, unreadable or not audio, or is a directory, a pipe or a device
+        (a pipe is never opened, so nothing blocks waiting for a writer).
     """
     path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"cannot read {path}: no such file")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise AudioError(f"cannot read {path}: no such file") from None
+    except OSError as exc:
+        raise AudioError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise AudioError(f"cannot read {path}: it is {_not_a_file(mode)}, not an audio file")
     try:
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise AudioError(f"cannot read {path} as audio ({first_line(exc)})") from None
     return Audio(data, float(rate))
+
+
+def _not_a_file(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a plain file"
 
 
 def save(audio: Audio, path: str | Path, *, subtype: str = "PCM_16") -> Path:
@@ -110,6 +131,9 @@ def save(audio: Audio, path: str | Path, *, subtype: str = "PCM_16") -> Path:
     """
     path = Path(path)
     with atomic_path(path) as tmp:
-        soundfile.write(str(tmp), np.clip(audio.samples, -1, 1) if subtype.startswith("PCM") else audio.samples,
-                        int(round(audio.sample_rate)), subtype=subtype, format=path.suffix[1:].upper() or "WAV")
+        try:
+            soundfile.write(str(tmp), np.clip(audio.samples, -1, 1) if subtype.startswith("PCM") else audio.samples,
+                            int(round(audio.sample_rate)), subtype=subtype, format=path.suffix[1:].upper() or "WAV")
+        except soundfile.LibsndfileError as exc:   # a full disk, among others
+            raise OutputError(f"cannot write {path} ({first_line(exc)})") from None
     return path

@@ -11,15 +11,17 @@ import numpy as np
 import izdat
 from izdat.audio import save
 from izdat.errors import GrooveError
+from izdat._check import check_int, check_number
 from izdat.fabricate import CutPlan, write_dxf, write_gcode, write_svg
-from izdat.files import atomic_path, staged_folder
+from izdat.fabricate.gcode import DEPTH_MM, FEED_MM_MIN
+from izdat.files import atomic_path, check_output_folder, staged_folder
 from izdat.gramophone import Gramophone
 from izdat.lathe import Record
 from izdat.png import write_grey_png
-from izdat.render import MAX_DPI, render, start_angle_deg
+from izdat.render import HOLE_OFFSET_MM, MAX_DPI, MAX_SEED, check_memory, render, start_angle_deg
 from izdat.xray import KINDS, load_radiograph, radiograph
 
-__all__ = ["FORMATS", "write_record", "backdrop", "check_formats", "check_dpi"]
+__all__ = ["FORMATS", "write_record", "backdrop", "check_formats", "check_dpi", "check_record_settings"]
 
 #: File kinds ``write_record`` can write, and their names in the output folder.
 FORMATS = {"png": "record.png", "svg": "record.svg", "gcode": "record.gcode", "dxf": "record.dxf",
@@ -49,9 +51,31 @@ def check_formats(formats) -> list[str]:
 
 
 def check_dpi(dpi: float) -> float:
-    if not isinstance(dpi, (int, float)) or not 50 <= dpi <= MAX_DPI:
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 50 <= dpi <= MAX_DPI:
         raise GrooveError(f"dpi must be between 50 and {MAX_DPI} dots per inch, not {dpi!r}")
     return float(dpi)
+
+
+def check_record_settings(*, formats=tuple(FORMATS), dpi: float = 1200, bits: int = 8, seed: int = 0,
+                          hole_offset_mm: float | None = None, feed_mm_min: float = 600.0,
+                          depth_mm: float = 0.06, names: dict | None = None) -> dict:
+    """Every setting of :func:`write_record`, checked before any work: the cleaned values by name.
+
+    ``names`` maps a parameter to the name the message should use (the CLI's ``--feed`` for
+    ``feed_mm_min``). Raises :class:`GrooveError` (``TypeError`` too, for the wrong kind).
+    """
+    names = names or {}
+    label = lambda key: names.get(key, key)   # noqa: E731
+    if bits not in (8, 16) or isinstance(bits, bool):
+        raise GrooveError(f"{label('bits')} must be 8 or 16, not {bits!r}")
+    out = {"formats": check_formats(formats), "bits": int(bits),
+           "dpi": check_number(label("dpi"), dpi, 50, MAX_DPI, "dots per inch", error=GrooveError),
+           "seed": check_int(label("seed"), seed, 0, MAX_SEED, error=GrooveError),
+           "feed_mm_min": check_number(label("feed_mm_min"), feed_mm_min, *FEED_MM_MIN, "mm/min", error=GrooveError),
+           "depth_mm": check_number(label("depth_mm"), depth_mm, *DEPTH_MM, "mm", error=GrooveError),
+           "hole_offset_mm": None if hole_offset_mm is None else
+           check_number(label("hole_offset_mm"), hole_offset_mm, *HOLE_OFFSET_MM, "mm", error=GrooveError)}
+    return out
 
 
 def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), dpi: float = 1200,
@@ -63,9 +87,18 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
     pair from :func:`backdrop`; ``bits`` (8 or 16) the grey depth of record.png. Returns the paths
     written, by format (see :data:`FORMATS`);
     ``bar`` is an optional progress object with ``add_task``/``advance`` (rich).
+
+    Every setting, the output folder and each file's place in it, and the memory the picture
+    needs are checked before anything is drawn or created (:class:`GrooveError`,
+    :class:`OutputError`); a failure leaves ``outdir`` as it was (not even created).
     """
-    formats = check_formats(formats)
-    dpi = check_dpi(dpi)
+    settings = check_record_settings(formats=formats, dpi=dpi, bits=bits, seed=seed, hole_offset_mm=hole_offset_mm,
+                                     feed_mm_min=feed_mm_min, depth_mm=depth_mm)
+    formats, dpi = settings["formats"], settings["dpi"]
+    feed_mm_min, depth_mm = settings["feed_mm_min"], settings["depth_mm"]
+    check_output_folder(outdir, [FORMATS[f] for f in formats])
+    if "png" in formats:
+        check_memory(record.diameter_m, dpi, bits)
     steps = bar.add_task("writing", total=len(formats)) if bar is not None else None
     angle = start_angle_deg(seed)
     meta = {"izdat_version": izdat.__version__, "kind": "bone record", "seed": seed, **record.info()}

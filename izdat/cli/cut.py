@@ -13,8 +13,14 @@ from izdat.errors import GrooveError
 from izdat.gramophone.surprise import surprise as make_surprise
 from izdat.groove import equalisation, lpi_to_um, parse_rpm, um_to_lpi
 from izdat.lathe import Lathe
-from izdat.outputs import FORMATS, backdrop, check_dpi, check_formats, write_record
+from izdat.files import check_output_folder
+from izdat.outputs import FORMATS, backdrop, check_record_settings, write_record
 from izdat.progress import console, progress
+from izdat.render import check_memory
+
+#: The options of ``izdat cut`` by the parameter they set, for messages.
+OPTION_NAMES = {"dpi": "--dpi", "bits": "--bits", "seed": "--seed", "hole_offset_mm": "--hole-offset",
+                "feed_mm_min": "--feed", "depth_mm": "--depth"}
 
 
 @app.command(no_args_is_help=True)
@@ -54,14 +60,18 @@ def cut(
     if lpi is not None and not 5 <= lpi <= 1000:
         raise GrooveError(f"--lpi must be between 5 and 1000 lines per inch, not {lpi:g}")
     pitch_um = lpi_to_um(lpi) if lpi is not None else (pitch_mm * 1e3 if pitch_mm is not None else 254.0)
-    formats = check_formats(format.split(","))
-    check_dpi(dpi)
-    if bits not in (8, 16):
-        raise GrooveError(f"--bits must be 8 or 16, not {bits}")
+    # every setting, the output folder and the memory are checked before the song is read: a bad
+    # one fails at once, and creates nothing
+    settings = check_record_settings(formats=format.split(","), dpi=dpi, bits=bits, seed=seed, hole_offset_mm=hole_offset,
+                                     feed_mm_min=feed, depth_mm=depth, names=OPTION_NAMES)
+    formats = settings["formats"]
     lathe = Lathe(rpm=parse_rpm(rpm), diameter_mm=diameter, inner_radius_mm=inner_radius,
                   outer_margin_mm=outer_margin, pitch_um=pitch_um, groove_width_um=groove_width, land_um=land,
                   variable_pitch=pitch == "variable", eq=equalisation(eq, turnover_hz=turnover, rolloff_10khz_db=rolloff),
                   level_db=level, max_slope=max_slope)
+    check_output_folder(out, [FORMATS[f] for f in formats])
+    if "png" in formats:
+        check_memory(lathe.diameter_mm / 1e3, settings["dpi"], bits)
     audio = load(song)
     film = backdrop(xray, seed) if {"png", "json"} & set(formats) else None   # a bad X-ray fails before the cut
     if surprise:
@@ -70,7 +80,8 @@ def cut(
                   f"the side holds {lathe.capacity_s() / 60:.2f} min at {um_to_lpi(lathe.pitch_um):.0f} lines/inch "
                   f"({lathe.pitch_um:.0f} µm), {lathe.rpm:.4g} rpm", markup=False)
     if audio.channels > 1:
-        console.print(f"stereo: the {audio.channels} channels are summed to mono (a bone record has one lateral groove)")
+        has = "is stereo: its 2 channels are" if audio.channels == 2 else f"has {audio.channels} channels: they are"
+        console.print(f"{song.name} {has} summed to mono (a bone record has one lateral groove)", markup=False)
     with progress() as bar:
         task = bar.add_task("cutting the groove", total=None)
         record = lathe.cut(audio, trim_s=trim)

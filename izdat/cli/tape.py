@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import typer
 
 from izdat.audio import load, save
 from izdat.cli._app import app
-from izdat.files import staged_folder
+from izdat.files import check_output_file, check_output_folder, staged_folder
 from izdat.progress import console, progress
 from izdat.tape.deck import TapeDeck, TapeError, known_deck
 from izdat.tape.presets import PRESETS
@@ -40,6 +41,20 @@ def _decks_for(deck: str | None, chain: str | None, generations: int | None, see
     return out
 
 
+def _generation_name(g: int) -> str:
+    return f"generation-{g + 1:02d}.wav"
+
+
+def _song(path: Path):
+    """The song, loaded and checked as a deck will check it: not empty, every sample finite."""
+    audio = load(path)
+    if len(audio) == 0:
+        raise TapeError(f"{path.name} is empty: it holds no samples to record")
+    if not np.all(np.isfinite(audio.samples)):
+        raise TapeError(f"{path.name} holds NaN or infinite samples")
+    return audio
+
+
 @app.command()
 def dub(
     song: Path = typer.Argument(..., help="Audio file to copy (WAV, FLAC, …)."),
@@ -54,11 +69,13 @@ def dub(
     if seed < 0:
         raise TapeError(f"--seed must be zero or positive, not {seed}")
     decks = _decks_for(deck, chain, generations, seed)
-    audio = load(song)
+    if live is not None and live != "apartment":
+        raise TapeError(f"--live knows only 'apartment', not {live!r}")
+    # the settings, the folder and the song are checked before any work: a bad one creates nothing
+    check_output_folder(output, [_generation_name(g) for g in range(len(decks))])
+    audio = _song(song)
     if live is not None:
         from izdat.tape.concert import apartment_concert
-        if live != "apartment":
-            raise TapeError(f"--live knows only 'apartment', not {live!r}")
         audio = apartment_concert(audio, seed=seed)
     with staged_folder(output) as stage, progress() as bar:
         task = bar.add_task("dubbing", total=len(decks))
@@ -66,7 +83,7 @@ def dub(
         for g, d in enumerate(decks):
             if g > 0:
                 tape = decks[g - 1].dub(tape, onto=d)
-            save(d.play(tape), stage / f"generation-{g + 1:02d}.wav")
+            save(d.play(tape), stage / _generation_name(g))
             bar.advance(task)
     console.print(f"wrote {len(decks)} generation(s) to {output}")
 
@@ -131,7 +148,8 @@ def erase(
     if output.suffix.lower() not in (".wav", ".flac"):
         raise TapeError(f"--output must end in .wav or .flac, not {output.name!r}")
     machine = TapeDeck(deck, seed=seed)
-    audio = load(song)
+    check_output_file(output)
+    audio = _song(song)
     tape = do_erase(machine.record(audio), field_ka_m=field_ka_m, seed=seed)
     save(machine.play(tape), output)
     console.print(f"wrote {output}")

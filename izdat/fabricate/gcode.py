@@ -7,12 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
+from izdat._check import check_number
 from izdat.errors import GrooveError
 from izdat.fabricate._text import format_points
 from izdat.fabricate.plan import CutPlan
 from izdat.files import atomic_path
 
-__all__ = ["write_gcode", "read_gcode_path"]
+__all__ = ["write_gcode", "read_gcode_path", "FEED_MM_MIN", "DEPTH_MM", "SAFE_Z_MM"]
+
+#: Ranges of the G-code settings: feed rate (mm/min), groove depth (mm), safe height (mm).
+FEED_MM_MIN, DEPTH_MM, SAFE_Z_MM = (1.0, 100_000.0), (0.001, 5.0), (0.1, 100.0)
 
 
 def write_gcode(plan: CutPlan, path: str | Path, *, feed_mm_min: float = 600.0, depth_mm: float = 0.06,
@@ -23,10 +27,9 @@ def write_gcode(plan: CutPlan, path: str | Path, *, feed_mm_min: float = 600.0, 
     fed at ``feed_mm_min``; then the outline and the spindle hole are cut as full ``G2`` circles
     through the film (Z = −(depth + 0.3) mm). Coordinates are rounded to 1 µm.
     """
-    for name, value, lo, hi in (("feed_mm_min", feed_mm_min, 1, 100_000), ("depth_mm", depth_mm, 0.001, 5),
-                                ("safe_z_mm", safe_z_mm, 0.1, 100)):
-        if not np.isfinite(value) or not lo <= value <= hi:
-            raise GrooveError(f"{name} must be between {lo:g} and {hi:g}, not {value!r}")
+    feed_mm_min = check_number("feed_mm_min", feed_mm_min, *FEED_MM_MIN, "mm/min", error=GrooveError)
+    depth_mm = check_number("depth_mm", depth_mm, *DEPTH_MM, "mm", error=GrooveError)
+    safe_z_mm = check_number("safe_z_mm", safe_z_mm, *SAFE_Z_MM, "mm", error=GrooveError)
     cx, cy = plan.centre_mm
     head = ("; izdat bone record: groove centre line, then outline and spindle hole\n"
             f"; {plan.points} groove points, {plan.length_mm():.1f} mm of groove\n"
