@@ -30,7 +30,7 @@ from izdat.audio import Audio, save
 from izdat.errors import IzdatError
 from izdat.underground import LineageError, SpreadError, build_society, load_scenario, simulate
 from izdat.underground import limits as limits_mod
-from izdat.underground.lineage import COPY_COLUMNS, SCHEMA, chain, open_lineage, run_info, title_source
+from izdat.underground.lineage import COPY_COLUMNS, MAX_FIELD_BYTES, SCHEMA, chain, open_lineage, run_info, title_source
 from izdat.underground.limits import LIMITS, check_memory, largest_people, memory_needed
 from izdat.underground.listen import listen
 from izdat.underground.scenario import SCENARIO_LIMITS, merge_scenario
@@ -316,6 +316,21 @@ def test_a_file_that_is_no_database_is_one_sentence(tmp_path, content, words):
     assert listing(tmp_path) == before
 
 
+def test_a_query_that_never_ends_is_stopped_by_the_step_budget(db):
+    """A reader's connection stops after MAX_STEPS steps (a hostile view or a damaged b-tree cannot hang it)."""
+    con = open_lineage(db)
+    with deadline(), pytest.raises(sqlite3.OperationalError, match="interrupted"):
+        con.execute("WITH RECURSIVE r(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM r) SELECT max(x) FROM r").fetchone()
+    con.close()
+
+
+def test_a_field_over_the_size_limit_is_refused_without_reading_it(db):
+    sql(db, ("UPDATE copies SET deck = ? WHERE id = 4", (b"\0" * (MAX_FIELD_BYTES + 1),)))
+    with pytest.raises(LineageError, match="corrupt"):
+        chain(db, 5)
+    assert len(chain(db, 3)) == 4
+
+
 def test_a_fifo_is_named_as_such_and_not_opened(tmp_path):
     fifo = tmp_path / "l.sqlite"
     os.mkfifo(fifo)
@@ -512,6 +527,7 @@ def test_the_cli_takes_its_ranges_from_limits(monkeypatch):
     (["--seed", str(2**63)], "--seed must be a seed from 0 to"),
     (["--runs", "1001"], "--runs must be a number of runs from 1 to 1,000"),
     (["--years", "1930-1990"], "within 1946-1991"),
+    (["--seed", str(2**63 - 1), "--runs", "2"], "would need seeds past the largest"),
 ])
 def test_spread_options_out_of_range_are_one_sentence_and_create_nothing(tmp_path, args, words):
     out = tmp_path / "world"

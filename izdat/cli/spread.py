@@ -81,6 +81,8 @@ def spread(
     _option("--seed", seed, "seed", "a seed")
     if runs < 1:
         raise SpreadError(f"--runs must be at least 1, got {runs}.")
+    if runs > 1 and sir is None and seed + runs - 1 > LIMITS["seed"][1]:
+        raise SpreadError(f"--seed {seed} with --runs {runs} would need seeds past the largest, {LIMITS['seed'][1]:,}.")
     if sir is not None:
         _sir(sir, p, initial, runs, seed, as_json)
         return
