@@ -5,8 +5,10 @@ traceback, never a full-scale DC WAV from a NaN gain."""
 import copy
 import json
 import math
+import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from izdat.cli import main
 from izdat.errors import IzdatError, PictureError
 from izdat.lathe import Lathe
 from izdat.optical import RecordMeta, read_meta
+from izdat.optical._read import META_MAX_BYTES
 from izdat.outputs import write_record
 
 RATE = 44100
@@ -101,6 +104,28 @@ def test_a_folder_or_a_missing_file_is_said_to_be_one(tmp_path):
     assert "No such file" in refused(tmp_path / "none.json")
 
 
+def test_a_fifo_a_device_or_a_huge_file_is_refused_without_reading_it(tmp_path):
+    """A FIFO would wait for a writer forever and /dev/zero never ends: neither is opened."""
+    fifo = tmp_path / "record.json"
+    os.mkfifo(fifo)
+    said = []
+    reader = threading.Thread(target=lambda: said.append(refused(fifo)), daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():                       # it opened the FIFO and waits: give it a writer, then fail
+        with open(fifo, "w") as f:
+            f.write("{}")
+        reader.join(10)
+        pytest.fail("read_meta waited on a FIFO")
+    assert said and said[0].endswith("is a FIFO, not izdat's record.json")
+    if Path("/dev/zero").exists():
+        assert refused("/dev/zero") == "/dev/zero is a device, not izdat's record.json"
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as f:
+        f.truncate(META_MAX_BYTES + 1)           # sparse: 16 MiB + 1 of zeros, written in no time
+    assert "is larger than 16 MiB: not izdat's record.json" in refused(huge)
+
+
 #: (field path, value, words of the sentence): each a lie record.json may tell.
 LIES = [
     (GAIN, math.nan, "level.velocity_m_s_per_unit_at_1khz must be a positive finite number (m/s), not NaN"),
@@ -113,8 +138,12 @@ LIES = [
     (("rpm",), math.nan, "rpm must be between 5 and 200 rev/min, not nan"),
     (("rpm",), math.inf, "rpm must be between 5 and 200 rev/min, not inf"),
     (("rpm",), 10 ** 30, "rpm must be between 5 and 200 rev/min, not a number of 31 digits"),
-    (("rpm",), True, "rpm must be a number between 5 and 200 rev/min, not True"),
-    (("rpm",), "78", "rpm must be a number between 5 and 200 rev/min, not '78'"),
+    (("rpm",), True, "rpm must be a number between 5 and 200 rev/min, not true"),
+    (("rpm",), "78", 'rpm must be a number between 5 and 200 rev/min, not "78"'),
+    (("rpm",), "7" * 1000, 'rpm must be a number between 5 and 200 rev/min, not "777777'),
+    (("rpm",), [78] * 1000, "rpm must be a number between 5 and 200 rev/min, not a list"),
+    (("picture", "width_px"), {"": 10 ** 300}, "picture.width_px must be a whole number between 1 and 1000000 px, "
+                                               "not an object"),
     (("rpm",), KeyError, "gives no rpm"),
     (("samples_per_revolution",), 0, "samples_per_revolution must be between 6154 and 147692 at 78 rpm"),
     (("samples_per_revolution",), 10 ** 9, "samples_per_revolution must be between 6154 and 147692"),
@@ -273,7 +302,7 @@ JSON_LEAVES = (st.none() | st.booleans() | st.floats(allow_nan=True, allow_infin
                | st.sampled_from([0, -1, 1, 10 ** 18, 2 ** 63, 1e308, 5e-324, -0.0]) | st.text(max_size=20))
 ANY_JSON = st.recursive(JSON_LEAVES, lambda inner: st.lists(inner, max_size=4)
                         | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=30)
-PROPERTY = settings(max_examples=120, deadline=2000, derandomize=True, database=None,
+PROPERTY = settings(max_examples=300, deadline=2000, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 

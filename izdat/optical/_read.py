@@ -6,6 +6,7 @@ import ctypes
 import json
 import math
 import numbers
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,10 +129,7 @@ def _checked_meta(fields: dict, where: str | None = None) -> dict:
         value = fields.get(name)
         if value is None:
             return None
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 18:
-            raise PictureError(f"{label(name)} must be between {lo:g} and {hi:g} {unit}, not {_shown(value)}")
-        check = check_int if integer else check_number
-        out[name] = check(label(name), value, lo, hi, unit, error=PictureError)
+        out[name] = _in_range(label(name), value, lo, hi, unit, integer=integer)
         return out[name]
 
     def limited(name, key=None, hi=None):
@@ -188,7 +186,7 @@ def _checked_meta(fields: dict, where: str | None = None) -> dict:
         size = fields["picture_size"]
         if not isinstance(size, (tuple, list)) or len(size) != 2:
             raise _typed_picture_error(f"{label('picture_size')} must be two whole numbers of pixels, not {_shown(size)}")
-        out["picture_size"] = tuple(check_int(label("picture_size"), v, 1, META_MAX_SIDE_PX, "px", error=PictureError)
+        out["picture_size"] = tuple(_in_range(label("picture_size"), v, 1, META_MAX_SIDE_PX, "px", integer=True)
                                     for v in size)
     number("dpi", *META_DPI, "dots per inch")
     if fields.get("centre_px") is not None:
@@ -196,8 +194,7 @@ def _checked_meta(fields: dict, where: str | None = None) -> dict:
         if not isinstance(centre, (tuple, list)) or len(centre) != 2:
             raise _typed_picture_error(f"{label('centre_px')} must be two numbers of pixels (x, y), not {_shown(centre)}")
         w, h = out.get("picture_size") or (META_MAX_SIDE_PX, META_MAX_SIDE_PX)
-        out["centre_px"] = tuple(check_number(label("centre_px"), v, 0, side, "px (inside the picture)",
-                                              error=PictureError) for v, side in zip(centre, (w, h)))
+        out["centre_px"] = tuple(_in_range(label("centre_px"), v, 0, side, "px (inside the picture)") for v, side in zip(centre, (w, h)))
         needed = [n for n in ("samples_per_rev", "start_angle_deg", "start_radius_mm", "program_start", "program_end",
                               "locked_start", "groove_width_um") if fields.get(n) is None]
         if needed:
@@ -218,10 +215,13 @@ def read_meta(path: str | Path) -> RecordMeta:
     path = Path(path)
     where = _printable(str(path))
     try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):            # a FIFO would wait for a writer forever, a device never end
+            kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket")
+            raise PictureError(f"{where} is {kind}, not izdat's record.json")
         with open(path, "rb") as f:
             data = f.read(META_MAX_BYTES + 1)
-    except IsADirectoryError:
-        raise PictureError(f"{where} is a folder, not izdat's record.json") from None
     except OSError as exc:
         raise PictureError(f"{where} cannot be read as izdat's record.json: "
                            f"{_printable(exc.strerror or type(exc).__name__)}") from None
@@ -258,7 +258,7 @@ def read_meta(path: str | Path) -> RecordMeta:
         raise PictureError(f"{where} is not izdat's record.json: it gives no {missing[0]}")
     size = None
     if "width_px" in pic or "height_px" in pic:
-        size = tuple(check_int(f"{where}: picture.{k}", pic.get(k), 1, META_MAX_SIDE_PX, "px", error=PictureError)
+        size = tuple(_in_range(f"{where}: picture.{k}", pic.get(k), 1, META_MAX_SIDE_PX, "px", integer=True)
                      for k in ("width_px", "height_px"))
     fields = dict(
         rpm=meta["rpm"], samples_per_rev=meta["samples_per_revolution"], eq=_meta_eq(part("equalisation"), where),
@@ -303,11 +303,26 @@ def _meta_eq(eq: dict, where: str) -> Equalisation:
             raise PictureError(f"{where}: equalisation.{flag} must be false for the 78-era curve {_shown(name)}")
     turnover = eq.get("turnover_hz", 250.0)
     if turnover is not None:
-        turnover = check_number(f"{where}: equalisation.turnover_hz", turnover, 20, 2000, "Hz", error=PictureError)
-    rolloff = check_number(f"{where}: equalisation.rolloff_10khz_db", eq.get("rolloff_10khz_db", 0.0), -30, 0, "dB",
-                           error=PictureError)
+        turnover = _in_range(f"{where}: equalisation.turnover_hz", turnover, 20, 2000, "Hz")
+    rolloff = _in_range(f"{where}: equalisation.rolloff_10khz_db", eq.get("rolloff_10khz_db", 0.0), -30, 0, "dB")
     note = eq.get("note", "")
     return Equalisation(name, turnover, rolloff, note=note if isinstance(note, str) else "")
+
+
+def _in_range(name: str, value, lo, hi, unit: str = "", *, integer: bool = False):
+    """:func:`~izdat._check.check_number` (``check_int`` if ``integer``) with :class:`PictureError`, the
+    value shown as record.json spells it and short (a list, a long string or a 400-digit number in a
+    file must not make the sentence a page)."""
+    check = check_int if integer else check_number
+    plain = (not isinstance(value, bool) and isinstance(value, numbers.Real)
+             and not (isinstance(value, numbers.Integral) and abs(int(value)) >= 10 ** 18))
+    if plain:
+        return check(name, value, lo, hi, unit, error=PictureError)
+    unit_text = f" {unit}" if unit else ""
+    between = (f"between {lo} and {hi}" if integer else f"between {lo:g} and {hi:g}") + f"{unit_text}, not {_shown(value)}"
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        raise PictureError(f"{name} must be {between}")
+    raise _typed_picture_error(f"{name} must be a {'whole number' if integer else 'number'} {between}")
 
 
 def _where_start(start_mm) -> str:
