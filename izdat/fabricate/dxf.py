@@ -27,22 +27,11 @@ def write_dxf(plan: CutPlan, path: str | Path) -> Path:
 
     Layers: ``GROOVE`` (lightweight polylines of at most 2000 vertices joined end to end, with the
     groove width as constant width), ``OUTLINE`` and ``HOLE`` (circles). Coordinates to 1 µm.
+    The same plan gives the same bytes: the header's dates and GUIDs are ezdxf's fixed ones
+    (created 2000-01-01), not the clock's.
     """
-    doc = ezdxf.new("R2010", units=ezdxf.units.MM)
-    doc.layers.add("GROOVE", color=5)
-    doc.layers.add("OUTLINE", color=1)
-    doc.layers.add("HOLE", color=1)
-    msp = doc.modelspace()
+    text = _drawing(plan)
     x, y = plan.x_mm, plan.size_mm - plan.y_mm
-    centre = (plan.centre_mm[0], plan.size_mm - plan.centre_mm[1])
-    msp.add_circle(centre, plan.outline_radius_mm, dxfattribs={"layer": "OUTLINE"})
-    msp.add_circle(centre, plan.hole_radius_mm, dxfattribs={"layer": "HOLE"})
-    msp.add_lwpolyline([(0.0, 0.0), (1.0, 1.0)], format="xy",
-                       dxfattribs={"layer": "GROOVE", "const_width": plan.groove_width_mm})
-    stream = io.StringIO()
-    doc.write(stream)
-    text = stream.getvalue().encode("ascii")
-
     pattern = re.search(rb"  0\nLWPOLYLINE\n  5\n([0-9A-F]+)\n(.*?) 90\n2\n(.*?) 10\n", text, re.S)
     seed_match = re.search(rb"\$HANDSEED\n  5\n([0-9A-F]+)\n", text)
     body_end = text.index(b"  0\n", pattern.end())
@@ -63,3 +52,29 @@ def write_dxf(plan: CutPlan, path: str | Path) -> Path:
             f.write(part)
         f.write(text[body_end:])
     return Path(path)
+
+
+def _drawing(plan: CutPlan) -> bytes:
+    """The drawing without the groove's vertices, as DXF bytes: header, layers, circles, one pattern polyline.
+
+    ezdxf's fixed metadata are used (no clock time nor random GUIDs), so the same plan gives the
+    same bytes, as every izdat output does.
+    """
+    fixed = ezdxf.options.write_fixed_meta_data_for_testing
+    ezdxf.options.write_fixed_meta_data_for_testing = True
+    try:
+        doc = ezdxf.new("R2010", units=ezdxf.units.MM)
+        doc.layers.add("GROOVE", color=5)
+        doc.layers.add("OUTLINE", color=1)
+        doc.layers.add("HOLE", color=1)
+        msp = doc.modelspace()
+        centre = (plan.centre_mm[0], plan.size_mm - plan.centre_mm[1])
+        msp.add_circle(centre, plan.outline_radius_mm, dxfattribs={"layer": "OUTLINE"})
+        msp.add_circle(centre, plan.hole_radius_mm, dxfattribs={"layer": "HOLE"})
+        msp.add_lwpolyline([(0.0, 0.0), (1.0, 1.0)], format="xy",
+                           dxfattribs={"layer": "GROOVE", "const_width": plan.groove_width_mm})
+        stream = io.StringIO()
+        doc.write(stream)
+    finally:
+        ezdxf.options.write_fixed_meta_data_for_testing = fixed
+    return stream.getvalue().encode("ascii")
