@@ -183,6 +183,14 @@ LIES = [
     (("picture", "groove_start_angle_deg"), KeyError, "places the spiral but picture.groove_start_angle_deg is not given"),
     (("picture", "groove_start_angle_deg"), math.inf, "picture.groove_start_angle_deg must be between -360 and 360"),
     (("picture", "file"), 3, "picture.file must be a file name, not 3"),
+    (("groove_sample_rate_hz",), 48000.0, "groove_sample_rate_hz must be samples_per_revolution × rpm / 60 "
+                                          "(44099.9 Hz), not 48000.0"),
+    (("groove_sample_rate_hz",), math.nan, "groove_sample_rate_hz must be between 8000 and 192000 Hz, not nan"),
+    (("total_samples",), 10, "total_samples must be between "),
+    (("total_samples",), 400_001, "total_samples must be whole turns of samples_per_revolution (33923)"),
+    (("program_start_radius_mm",), 46, "program_start_radius_mm must be between"),
+    (("locked_groove_radius_mm",), 44, "locked_groove_radius_mm must be between 0 and"),
+    (("locked_groove_radius_mm",), 0, "locked_groove_radius_mm must be more than 0 mm, not 0"),
 ]
 
 

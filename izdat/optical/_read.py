@@ -273,7 +273,36 @@ def read_meta(path: str | Path) -> RecordMeta:
                  "groove_width_um", "gain_m"):
         if fields[name] is None:          # JSON's null where a value is required
             raise PictureError(f"{label(name)} must be given, not null")
-    return RecordMeta(**_checked_meta(fields, where))
+    meta_read = RecordMeta(**_checked_meta(fields, where))
+    _check_restated(meta, meta_read, where)
+    return meta_read
+
+
+def _check_restated(meta: dict, m: RecordMeta, where: str) -> None:
+    """What record.json says twice must agree: its groove rate, its length in whole turns, and the
+    radii of the programme's start and of the locked groove between those the reader uses."""
+    rate = m.samples_per_rev * m.rpm / 60
+    if "groove_sample_rate_hz" in meta:
+        given = _in_range(f"{where}: groove_sample_rate_hz", meta["groove_sample_rate_hz"], *META_GROOVE_RATE_HZ, "Hz")
+        if abs(given - rate) > 1e-6 * rate:
+            raise PictureError(f"{where}: groove_sample_rate_hz must be samples_per_revolution × rpm / 60 "
+                               f"({rate:.6g} Hz), not {_shown(given)}")
+    if "total_samples" in meta:
+        total = _in_range(f"{where}: total_samples", meta["total_samples"], m.locked_start, 2 ** 62, "samples",
+                          integer=True)
+        if total % m.samples_per_rev:
+            raise PictureError(f"{where}: total_samples must be whole turns of samples_per_revolution "
+                               f"({m.samples_per_rev}), not {total}")
+    inner = m.end_radius_mm if m.end_radius_mm is not None else 0.0
+    if "program_start_radius_mm" in meta:
+        _in_range(f"{where}: program_start_radius_mm", meta["program_start_radius_mm"], inner, m.start_radius_mm,
+                  "mm (between the programme's end and the groove's start)")
+    if "locked_groove_radius_mm" in meta:
+        locked = _in_range(f"{where}: locked_groove_radius_mm", meta["locked_groove_radius_mm"], 0.0,
+                           inner if m.end_radius_mm is not None else m.start_radius_mm,
+                           "mm (inside the programme's end)")
+        if locked <= 0:
+            raise PictureError(f"{where}: locked_groove_radius_mm must be more than 0 mm, not {_shown(locked)}")
 
 
 def _meta_eq(eq: dict, where: str) -> Equalisation:
