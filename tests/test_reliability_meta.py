@@ -128,12 +128,14 @@ def test_a_fifo_a_device_or_a_huge_file_is_refused_without_reading_it(tmp_path):
 
 #: (field path, value, words of the sentence): each a lie record.json may tell.
 LIES = [
-    (GAIN, math.nan, "level.velocity_m_s_per_unit_at_1khz must be a positive finite number (m/s), not NaN"),
-    (GAIN, math.inf, "level.velocity_m_s_per_unit_at_1khz must be a positive finite number (m/s), not Infinity"),
-    (GAIN, 0, "must be a positive finite number (m/s), not 0"),
-    (GAIN, -0.5, "must be a positive finite number (m/s), not -0.5"),
-    (GAIN, "0.5", 'must be a positive finite number (m/s), not "0.5"'),
+    (GAIN, math.nan, "level.velocity_m_s_per_unit_at_1khz must be a positive finite number (m/s per unit of audio, 1e-12 to 1e+12), not NaN"),
+    (GAIN, math.inf, "level.velocity_m_s_per_unit_at_1khz must be a positive finite number (m/s per unit of audio, 1e-12 to 1e+12), not Infinity"),
+    (GAIN, 0, "must be a positive finite number (m/s per unit of audio, 1e-12 to 1e+12), not 0"),
+    (GAIN, -0.5, "must be a positive finite number (m/s per unit of audio, 1e-12 to 1e+12), not -0.5"),
+    (GAIN, "0.5", 'must be a positive finite number (m/s per unit of audio, 1e-12 to 1e+12), not "0.5"'),
     (GAIN, None, "must be given, not null"),
+    (GAIN, 1e-300, "1e-12 to 1e+12), not 1e-300"),          # the audio divided into infinities
+    (GAIN, 1e300, "1e-12 to 1e+12), not 1e+300"),
     (("rpm",), 0, "rpm must be between 5 and 200 rev/min, not 0"),
     (("rpm",), math.nan, "rpm must be between 5 and 200 rev/min, not nan"),
     (("rpm",), math.inf, "rpm must be between 5 and 200 rev/min, not inf"),
@@ -331,7 +333,7 @@ def sane(meta: RecordMeta):
     """What every meta read_meta returns holds: finite numbers in range, in order, inside the disc."""
     assert 5 <= meta.rpm <= 200
     assert 8000 <= meta.samples_per_rev * meta.rpm / 60 <= 192_000
-    assert math.isfinite(meta.gain_m) and meta.gain_m > 0
+    assert math.isfinite(meta.gain_m) and 1e-12 <= meta.gain_m <= 1e12
     assert 0 <= meta.program_start < meta.program_end <= meta.locked_start
     assert 0 < meta.start_radius_mm <= (meta.diameter_mm or 420) / 2
     assert meta.end_radius_mm is None or 4 <= meta.end_radius_mm < meta.start_radius_mm

@@ -57,6 +57,10 @@ META_DPI = (50.0, 20_000.0)
 #: Rates (Hz) of the groove's samples (``samples_per_revolution`` × rpm / 60) a record.json may give:
 #: izdat cuts at 44.1 kHz; from telephone to studio rates.
 META_GROOVE_RATE_HZ = (8_000.0, 192_000.0)
+#: Groove velocities (m/s at 1 kHz) per unit of audio a record.json may give: the lathe's run from
+#: about 1e-6 (low bass at −40 dB into a 1 µm excursion) to 1e5 (a −80 dBFS song cut hot); beyond
+#: these the audio would be divided into infinities or into nothing.
+META_GAIN_M_S = (1e-12, 1e12)
 #: Largest side of the picture (px) a record.json may state: a 420 mm disc at 20000 DPI is 330,709 px.
 META_MAX_SIDE_PX = 1_000_000
 #: Largest record.json read (bytes): izdat's are a few kB, a long, much-limited song's some hundred kB.
@@ -132,9 +136,9 @@ def _checked_meta(fields: dict, where: str | None = None) -> dict:
         out[name] = _in_range(label(name), value, lo, hi, unit, integer=integer)
         return out[name]
 
-    def limited(name, key=None, hi=None):
-        lo, top, unit = limits[key or name]
-        return number(name, lo, top if hi is None else min(top, hi), unit)
+    def limited(name):
+        lo, hi, unit = limits[name]
+        return number(name, lo, hi, unit)
 
     rpm = fields.get("rpm")
     if rpm is None:
@@ -147,10 +151,12 @@ def _checked_meta(fields: dict, where: str | None = None) -> dict:
         raise _typed_picture_error(f"{label('eq')} must be an Equalisation, not {_shown(fields['eq'])}")
     if fields.get("gain_m") is not None:
         gain = fields["gain_m"]
+        lo, hi = META_GAIN_M_S
+        says = f"{label('gain_m')} must be a positive finite number (m/s per unit of audio, {lo:g} to {hi:g})"
         if isinstance(gain, bool) or not isinstance(gain, numbers.Real):
-            raise _typed_picture_error(f"{label('gain_m')} must be a positive finite number (m/s), not {_shown(gain)}")
-        if not (math.isfinite(_float(gain)) and gain > 0):
-            raise PictureError(f"{label('gain_m')} must be a positive finite number (m/s), not {_shown(gain)}")
+            raise _typed_picture_error(f"{says}, not {_shown(gain)}")
+        if not (math.isfinite(_float(gain)) and lo <= gain <= hi):
+            raise PictureError(f"{says}, not {_shown(gain)}")
         out["gain_m"] = float(gain)
     diameter = limited("diameter_mm")
     start = number("start_radius_mm", 0.0, (diameter or limits["diameter_mm"][1]) / 2, "mm (inside the disc)")
@@ -194,7 +200,8 @@ def _checked_meta(fields: dict, where: str | None = None) -> dict:
         if not isinstance(centre, (tuple, list)) or len(centre) != 2:
             raise _typed_picture_error(f"{label('centre_px')} must be two numbers of pixels (x, y), not {_shown(centre)}")
         w, h = out.get("picture_size") or (META_MAX_SIDE_PX, META_MAX_SIDE_PX)
-        out["centre_px"] = tuple(_in_range(label("centre_px"), v, 0, side, "px (inside the picture)") for v, side in zip(centre, (w, h)))
+        out["centre_px"] = tuple(_in_range(label("centre_px"), v, 0, side, "px (inside the picture)")
+                                 for v, side in zip(centre, (w, h)))
         needed = [n for n in ("samples_per_rev", "start_angle_deg", "start_radius_mm", "program_start", "program_end",
                               "locked_start", "groove_width_um") if fields.get(n) is None]
         if needed:
