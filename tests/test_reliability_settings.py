@@ -285,6 +285,27 @@ def test_the_gramophones_parts_are_values_that_cannot_change(record):
         MATERIALS["xray"].wear_um = 0.0
 
 
+@pytest.mark.parametrize("field, value, words", [
+    ("gain_m_s", math.nan, "gain_m_s must be between 0 and 1e+12 m/s, not nan"),
+    ("gain_m_s", 0.0, "gain_m_s must be a positive groove velocity"),
+    ("gain_m_s", "1", "gain_m_s must be a number"),
+    ("rpm", "78", "rpm must be a number between 5 and 200 rev/min, not '78'"),
+    ("rpm", np.float32(45.0), None),
+    ("groove_width_m", math.inf, "groove_width_m must be between 1e-06 and 0.001 m, not inf"),
+    ("angle0_rad", math.nan, "angle0_rad must be between"),
+    ("eq", 3, "eq must be a curve's name or an Equalisation, not 3"),
+])
+def test_a_groove_path_is_checked_when_made(record, field, value, words):
+    """A GroovePath is a value, fixed once made: its fields are checked then, by kind and range (before,
+    a NaN start angle was taken, a gain "1" raised a bare TypeError and a NumPy rpm was refused)."""
+    if words is None:
+        assert getattr(dataclasses.replace(GroovePath.from_record(record), **{field: value}), field) == 45.0
+        return
+    with pytest.raises(GrooveError) as err:
+        dataclasses.replace(GroovePath.from_record(record), **{field: value})
+    assert words in one_sentence(err.value)
+
+
 # -- the ranges, in one place -------------------------------------------------------------------------
 
 def _outside(lo, hi):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from izdat._check import _typed, check_number
 from izdat.errors import GrooveError
 from izdat.groove import Equalisation, equalisation
 
@@ -79,18 +80,25 @@ class GroovePath:
         if isinstance(self.samples_per_rev, bool) or not isinstance(self.samples_per_rev, (int, np.integer)) \
                 or not 64 <= self.samples_per_rev <= 10_000_000:
             raise GrooveError(f"samples_per_rev must be a whole number from 64 to 10 million, not {self.samples_per_rev!r}")
-        if not isinstance(self.rpm, (int, float)) or not 5 <= self.rpm <= 200:
-            raise GrooveError(f"rpm must be between 5 and 200 revolutions per minute, not {self.rpm!r}")
-        if self.gain_m_s is not None and not (math.isfinite(self.gain_m_s) and self.gain_m_s > 0):
-            raise GrooveError(f"gain_m_s must be a positive groove velocity (m/s), not {self.gain_m_s!r}")
-        if not 1e-6 <= self.groove_width_m <= 1e-3:
-            raise GrooveError(f"groove_width_m must be between 1 µm and 1 mm, not {self.groove_width_m!r}")
+        rpm = check_number("rpm", self.rpm, 5, 200, "rev/min", error=GrooveError)
+        if self.gain_m_s is not None:
+            gain = check_number("gain_m_s", self.gain_m_s, 0, 1e12, "m/s", error=GrooveError)
+            if gain < 1e-12:
+                raise GrooveError(f"gain_m_s must be a positive groove velocity (m/s, 1e-12 to 1e12), "
+                                  f"not {self.gain_m_s!r}")
+            object.__setattr__(self, "gain_m_s", gain)
+        object.__setattr__(self, "groove_width_m", check_number("groove_width_m", self.groove_width_m, 1e-6, 1e-3,
+                                                                "m", error=GrooveError))
+        object.__setattr__(self, "angle0_rad", check_number("angle0_rad", self.angle0_rad, -1e9, 1e9, "rad",
+                                                            error=GrooveError))
+        if not isinstance(self.eq, (str, Equalisation)):
+            raise _typed(GrooveError)(f"eq must be a curve's name or an Equalisation, not {self.eq!r}")
         object.__setattr__(self, "displacement_m", x)
         object.__setattr__(self, "radius_m", r)
         object.__setattr__(self, "samples_per_rev", int(self.samples_per_rev))
-        object.__setattr__(self, "rpm", float(self.rpm))
+        object.__setattr__(self, "rpm", rpm)
         if not isinstance(self.eq, Equalisation):
-            object.__setattr__(self, "eq", equalisation(str(self.eq)))
+            object.__setattr__(self, "eq", equalisation(self.eq))
 
     def __len__(self):
         return len(self.displacement_m)
