@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import numbers
 
 from izdat.errors import IzdatError
@@ -20,13 +21,13 @@ def check_number(name: str, value, lo: float, hi: float, unit: str = "", *,
     """
     unit_text = f" {unit}" if unit else ""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise _typed(error)(f"{name} must be a number between {lo:g} and {hi:g}{unit_text}, not {value!r}")
+        raise _typed(error)(f"{name} must be a number between {lo:g} and {hi:g}{unit_text}, not {_shown(value)}")
     try:
         number = float(value)
     except (OverflowError, ValueError):
         number = math.inf
     if not math.isfinite(number) or not lo <= number <= hi:
-        raise error(f"{name} must be between {lo:g} and {hi:g}{unit_text}, not {value!r}")
+        raise error(f"{name} must be between {lo:g} and {hi:g}{unit_text}, not {_shown(value)}")
     return number
 
 
@@ -35,10 +36,19 @@ def check_int(name: str, value, lo: int, hi: int, unit: str = "", *,
     """Like :func:`check_number`, for a whole number (an ``int`` or an integral NumPy scalar)."""
     unit_text = f" {unit}" if unit else ""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise _typed(error)(f"{name} must be a whole number between {lo} and {hi}{unit_text}, not {value!r}")
+        raise _typed(error)(f"{name} must be a whole number between {lo} and {hi}{unit_text}, not {_shown(value)}")
     if not lo <= int(value) <= hi:
-        raise error(f"{name} must be between {lo} and {hi}{unit_text}, not {value!r}")
+        raise error(f"{name} must be between {lo} and {hi}{unit_text}, not {_shown(value)}")
     return int(value)
+
+
+def _shown(value) -> str:
+    """``value`` as a message shows it: its repr, cut short (a 5000-digit int's repr itself raises)."""
+    try:
+        text = repr(value)
+    except ValueError:              # int too large to turn into a string (Python's 4300-digit guard)
+        return f"an integer of more than {sys.get_int_max_str_digits() or 4300} digits"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _typed(error: type[IzdatError]) -> type:
