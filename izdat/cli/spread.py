@@ -1,9 +1,10 @@
-"""`izdat spread` (simulate the underground, or validate with plain SIR) and `izdat lineage`."""
+"""`izdat spread` (simulate the underground, or validate with plain SIR), `izdat lineage`, `izdat copies` and `izdat listen`."""
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -132,14 +133,20 @@ def spread(
 @app.command()
 def lineage(
     db: Path = typer.Argument(..., help="lineage.sqlite written by izdat spread."),
-    copy_id: int = typer.Argument(..., help="Id of the copy."),
-    as_json: bool = typer.Option(False, "--json", help="Print the chain as JSON."),
+    copy_id: int = typer.Argument(..., help="Id of the copy (izdat copies DB --deepest finds one)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the chain as JSON (one line)."),
+    as_story: bool = typer.Option(False, "--story", help="Tell the copy's story in prose, from the original down."),
 ) -> None:
     """Print a copy's chain back to the original: who copied it from whom, on what, when."""
-    from izdat.underground.lineage import chain
+    from izdat.underground.lineage import chain, story
+    if as_json and as_story:
+        raise SpreadError("--json and --story are two ways to print the chain; give one of them.")
+    if as_story:
+        sys.stdout.write(story(db, copy_id))
+        return
     rows = chain(db, copy_id)
     if as_json:
-        print(json.dumps(rows))
+        sys.stdout.write(json.dumps(rows) + "\n")
         return
     for r in rows:
         how = r["deck"] or r["lathe"] or ""
@@ -147,6 +154,34 @@ def lineage(
         print(f"copy {r['id']:>9}  gen {r['generation']:>2}  {r['medium']:<8} {r['made']}  {r['city']:<12} "
               f"made by {maker}{' on ' + how if how else ''} for person {r['owner']}, "
               f"{r['price_rub']:.2f} rub, {r['fate']}{' (fake)' if r['fake'] else ''}")
+
+
+@app.command()
+def copies(
+    db: Path = typer.Argument(..., help="lineage.sqlite written by izdat spread."),
+    deepest: bool = typer.Option(False, "--deepest", help="The deepest copies first (most generations from the original)."),
+    medium: Optional[str] = typer.Option(None, "--medium", help="bone, reel, cassette or LP."),
+    title: Optional[str] = typer.Option(None, "--title", help="A title's id, or words of its song's name."),
+    performer: Optional[str] = typer.Option(None, "--performer", help="Words of the performer's name, e.g. Vysotsky."),
+    city: Optional[str] = typer.Option(None, "--city", help="Copies made in this city."),
+    year: Optional[int] = typer.Option(None, "--year", help="Copies made in this year (YYYY)."),
+    limit: int = typer.Option(20, "--limit", help="Most copies to list."),
+    as_json: bool = typer.Option(False, "--json", help="Print the copies as JSON (one line)."),
+) -> None:
+    """Find copies: by medium, title, performer, city and year, the deepest first with --deepest."""
+    from izdat.underground.lineage import find_copies
+    found = find_copies(db, deepest=deepest, medium=medium, title=title, performer=performer, city=city,
+                        year=year, limit=limit)
+    if as_json:
+        sys.stdout.write(json.dumps(found) + "\n")
+        return
+    if not found:
+        print("no copy matches.")
+        return
+    for r in found:
+        song = f"{r['performer']}: {r['name']}" if r.get("performer") else f"title {r['title']} ({r['source'] or '?'})"
+        print(f"copy {r['id']:>9}  gen {r['generation']:>2}  {r['medium']:<8} {r['made']}  {r['city']:<12} "
+              f"{song}  [{r['fate']}]")
 
 
 @app.command()
