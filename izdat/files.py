@@ -58,8 +58,8 @@ def check_output_file(path: str | Path) -> Path:
     file or not writable. Commands call it before their work, so a long run does not fail at the end.
     """
     path = Path(path)
-    _check_target(path)
     _check_creatable(path.parent)
+    _check_target(path)
     return path
 
 
@@ -330,8 +330,8 @@ def _check_target(target: Path) -> None:
     """Raise :class:`OutputError` if a new file cannot replace ``target`` without loss or surprise."""
     try:
         st = os.lstat(target)
-    except FileNotFoundError:
-        return
+    except (FileNotFoundError, NotADirectoryError):
+        return   # a free name (or a parent that is not a folder, which making the folder reports)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {_reason(exc)}") from None
     mode = st.st_mode

@@ -94,6 +94,8 @@ def check_memory(diameter_m: float, dpi: float, bits: int = 8, *, available: int
     fit = int(dpi * math.sqrt(available / need))
     while fit >= 50 and _need(diameter_m, fit, bits) > available:
         fit -= 1
+    while _need(diameter_m, fit + 1, bits) <= available:
+        fit += 1
     if fit >= 50:
         advice = f"{fit} DPI would fit" + (" (or --bits 8 at a higher DPI)" if bits == 16 else "")
     else:
