@@ -11,8 +11,10 @@ import pytest
 from izdat.underground import SpreadError, LineageError, build_society, load_scenario, simulate
 from izdat.underground.lineage import chain, write_lineage
 from izdat.underground.scenario import merge_scenario
-from izdat.underground.simulate import C_FATE, C_GEN, C_MEDIUM, C_PARENT, F_ENDED, F_MADE, F_PRICE
-from izdat.underground.society import DAYS_PER_YEAR, population_millions, recorders_in_circulation
+from izdat.underground.simulate import (C_FAKE, C_FATE, C_GEN, C_GIVER, C_MAKER, C_MEDIUM, C_OWNER, C_PARENT, F_ENDED,
+                                        F_MADE, F_PRICE)
+from izdat.underground.society import DAYS_PER_YEAR, _csr_fill, calendar_day, population_millions, recorders_in_circulation
+from izdat.underground.sir import core_final_sizes
 from izdat.underground.summary import summarize
 
 N = 30_000
@@ -179,3 +181,77 @@ def test_cli_spread_and_lineage(tmp_path):
     assert r.returncode == 2 and "not a readable" in r.stderr
     r = _cli("lineage", str(tmp_path / "missing.sqlite"), "1")
     assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+# -- issue 18: the bugs a historian found -----------------------------------------------------------
+
+def _terms(h):
+    terms = {}
+    for person, start, end, *_ in h.arrests:
+        terms.setdefault(int(person), []).append((start, end))
+    return terms
+
+
+def test_issue18_nobody_copies_from_prison(run):
+    """No copy is made by, handed over by or given to a person during one of their terms, terms of
+    one person never overlap (every one is kept), and each arrest names the copy that caused it."""
+    _, _, h = run
+    terms = _terms(h)
+    assert len(h.arrests) > 20
+    for person, spans in terms.items():
+        spans.sort()
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), person
+    made = h.cf[:, F_MADE]
+    for col in (C_MAKER, C_OWNER, C_GIVER):
+        who = h.ci[:, col]
+        for k in np.flatnonzero(np.isin(who, list(terms))):
+            assert not any(s <= made[k] < e for s, e in terms[int(who[k])]), (col, k)
+    # every arrest but the 1959 ring's comes from the confiscation of its person's copy, that day
+    assert h.arrest_copy.shape == (len(h.arrests),)
+    ring = h.arrests[:, 3] == 4
+    k = h.arrest_copy[~ring]
+    assert np.all(k >= 0) and np.all(h.arrest_copy[ring] == -1)
+    assert np.all(h.ci[k, C_FATE] == 2)
+    assert np.array_equal(h.ci[k, C_OWNER], h.arrests[~ring, 0].astype(int))
+    assert np.array_equal(h.cf[k, F_ENDED], h.arrests[~ring, 1])
+    assert np.array_equal(h.ci[k, C_MEDIUM], h.arrests[~ring, 3].astype(int))
+
+
+def test_issue18_bone_records_are_cut_from_a_disc_or_a_tape(run):
+    """A cutter cuts from the LP, radio recording or tape he has; a bone record is rarely the master."""
+    _, _, h = run
+    bone = (h.ci[:, C_MEDIUM] == 1) & (h.ci[:, C_FAKE] == 0) & (h.ci[:, C_PARENT] >= 0)
+    assert bone.sum() > 50
+    parent = h.ci[bone, C_PARENT]
+    from_bone = (h.ci[parent, C_MEDIUM] == 1) & (h.ci[parent, C_GEN] > 0)   # gen 0: cut off the air
+    assert from_bone.mean() < 0.1, (from_bone.sum(), bone.sum())
+    # the seller of a bone record is its cutter
+    assert np.array_equal(h.ci[bone, C_GIVER], h.ci[bone, C_MAKER])
+
+
+@pytest.mark.parametrize("end_year", [1990, 1960, 1963])
+def test_issue18_no_copy_after_the_last_31_december(end_year):
+    sc = load_scenario()
+    h = simulate(build_society(20_000, sc, 1), sc, seed=1, start_year=1949, end_year=end_year)
+    dates = np.datetime64("1946-01-01") + np.floor(h.cf[:, F_MADE]).astype("timedelta64[D]")
+    assert h.n_copies > 50
+    assert dates.max() <= np.datetime64(f"{end_year}-12-31") and dates.min() >= np.datetime64("1949-01-01")
+    assert h.end_day == calendar_day(end_year + 1) == (np.datetime64(f"{end_year + 1}-01-01") - np.datetime64("1946-01-01")).astype(int)
+
+
+def _stars(d, k):
+    a = np.repeat(np.arange(k) * (d + 1), d)
+    b = (np.arange(k)[:, None] * (d + 1) + 1 + np.arange(d)[None, :]).ravel()
+    return _csr_fill(a.astype(np.int32), b.astype(np.int32), k * (d + 1))
+
+
+@pytest.mark.parametrize("p", [0.3, 0.7])
+def test_issue18_pass_probability_is_per_tie(p):
+    """On stars of 20 leaves each tie is tried once with probability p: from the hub 1 + 20 p copies,
+    from a leaf 1 + p (1 + 19 p); Binomial(d, p) draws with replacement gave about 6.5 at p = 0.7."""
+    d = 20
+    indptr, indices = _stars(d, 50)
+    sizes = core_final_sizes(indptr, indices, p, 4000, seed=1)
+    expected = (1 + d * p) / (d + 1) + d / (d + 1) * (1 + p * (1 + (d - 1) * p))
+    assert abs(sizes.mean() - expected) < 4 * sizes.std() / np.sqrt(sizes.size)
+    assert sizes.max() <= d + 1

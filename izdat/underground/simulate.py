@@ -30,7 +30,7 @@ from izdat._check import _typed, check_int
 from izdat.underground.errors import SpreadError
 from izdat.underground.limits import LIMITS, _bytes, memory_needed
 from izdat.underground.scenario import Scenario
-from izdat.underground.society import DAYS_PER_YEAR, DECK_IS_CASSETTE, Society, day_of_year
+from izdat.underground.society import DAYS_PER_YEAR, DECK_IS_CASSETTE, Society, calendar_day, day_of_year
 
 __all__ = ["History", "simulate", "MEDIA", "FATES", "SOURCES", "LATHES", "REASONS"]
 
@@ -41,8 +41,8 @@ LATHES = ("home-built", "telefunken", "state-press")
 REASONS = ("LP", "bone", "reel", "cassette", "ring")
 
 # columns of the integer copy table
-C_PARENT, C_TITLE, C_MEDIUM, C_GEN, C_MAKER, C_OWNER, C_CITY, C_FATE, C_DECK, C_LATHE, C_HIDDEN, C_FAKE = range(12)
-N_CI = 12
+C_PARENT, C_TITLE, C_MEDIUM, C_GEN, C_MAKER, C_OWNER, C_CITY, C_FATE, C_DECK, C_LATHE, C_HIDDEN, C_FAKE, C_GIVER = range(13)
+N_CI = 13
 F_MADE, F_PRICE, F_ENDED = range(3)
 
 
@@ -52,17 +52,24 @@ class History:
 
     Attributes
     ----------
-    ci : int32 array (n_copies, 12)
+    ci : int32 array (n_copies, 13)
         parent (-1 none), title, medium, generation, maker (-1 none), owner, city, fate, deck (-1),
-        lathe (-1), hidden (0/1), fake (0/1).
+        lathe (-1), hidden (0/1), fake (0/1), giver (-1 none: who handed the copy over, the friend or
+        dealer whose copy was dubbed, or the cutter who sold a bone record; not always the parent's
+        owner).
     cf : float64 array (n_copies, 3)
         made (day since 1946-01-01), price (roubles), ended (day; ``inf`` while alive).
     arrests : float64 array (n_arrests, 5)
-        person, start day, release day, reason (index into :data:`REASONS`), city.
+        person, start day, release day, reason (index into :data:`REASONS`), city; in order of the
+        start day. A person may have several terms; they never overlap, and no copy is made by,
+        handed over by or given to a person during a term of theirs.
     titles : float64 array (n_titles, 4)
         arrival day, source (index into :data:`SOURCES`), city, first copy id (-1: never spread).
     end_day : float
-        Last simulated day.
+        The day after the last simulated day (1 January of ``end_year + 1``, on the calendar);
+        every copy is made before it.
+    arrest_copy : int64 array (n_arrests,)
+        For each row of ``arrests``, the copy whose confiscation caused it (-1: the 1959 ring).
     """
 
     ci: np.ndarray
@@ -74,6 +81,7 @@ class History:
     end_year: int
     seed: int
     policy: list = field(default_factory=list)
+    arrest_copy: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_copies(self) -> int:
@@ -121,14 +129,51 @@ def _set_bit(bits, i):
 
 
 @numba.njit(cache=True, inline="always")
-def _jailed(people, jailbits, p, t):
-    return _bit(jailbits, p) != 0 and people[p].jail_from <= t < people[p].jail_until
+def _jailed(people, jailbits, term_head, term_next, arrests, p, t):
+    # the record holds the span of all of p's terms (first start, last release): most checks end there
+    if _bit(jailbits, p) == 0 or not people[p].jail_from <= t < people[p].jail_until:
+        return False
+    a = term_head[p]
+    while a >= 0:
+        if arrests[a, 1] <= t < arrests[a, 2]:
+            return True
+        a = term_next[a]
+    return False
+
+
+@numba.njit(cache=True)
+def _may_arrest(people, jailbits, term_head, term_next, arrests, act_head, act_next, cf, p, d0, d1):
+    """Whether person ``p`` can serve a term from day ``d0`` to ``d1``: no term of theirs overlaps it
+    and nothing of theirs already simulated (a copy they made, handed over or received, for a title
+    simulated earlier) falls inside it."""
+    if _bit(jailbits, p) != 0:
+        a = term_head[p]
+        while a >= 0:
+            if arrests[a, 1] < d1 and d0 < arrests[a, 2]:
+                return False
+            a = term_next[a]
+    x = act_head[p]
+    while x >= 0:
+        if d0 < cf[x >> 1, 0] < d1:
+            return False
+        x = act_next[x]
+    return True
+
+
+@numba.njit(cache=True, inline="always")
+def _acted(act_head, act_next, k, giver, owner):
+    # copy k's two people, each on their own list: node 2k is the giver, 2k + 1 the owner
+    if giver >= 0:
+        act_next[2 * k] = act_head[giver]
+        act_head[giver] = 2 * k
+    act_next[2 * k + 1] = act_head[owner]
+    act_head[owner] = 2 * k + 1
 
 
 @numba.njit(cache=True)
 def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_deck, lathe,
             is_cassette, customs, lp_rub, city_start, cut_ptr, cut_ids, usage,
-            titles, P, H, ci, cf, arrests, ev_cap):
+            titles, P, H, ci, cf, arrests, arrest_copy, term_head, term_next, na, act_head, act_next, ev_cap):
     np.random.seed(seed)
     # one 32-byte row per pending hand-over: target and carrier, copy, depth * 4 + mode with the
     # next hand-over of its day above bit 8, and the time (as float64 bits). Pending hand-overs wait in one bucket per day (a
@@ -144,14 +189,15 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
     nb_gram = np.empty(most, dtype=np.int8)
     jailbits = np.zeros((city.size >> 6) + 1, dtype=np.uint64)
     for p in range(city.size):
-        if np.isfinite(people[p].jail_from):
+        if term_head[p] >= 0:
             _set_bit(jailbits, p)
     n_days = int(P[20]) + 2
     head = np.full(n_days, -1, dtype=np.int64)
     cap = ci.shape[0]
     nc = 0
-    na = 0
     end_day = P[20]
+    # the master each cutter cuts the current title from (a copy id, -1: none yet)
+    master = np.full(max(cut_ids.size, 1), -1, dtype=np.int64)
     for ti in range(titles.shape[0]):
         t0 = titles[ti, 0]
         src = int(titles[ti, 1])
@@ -159,6 +205,7 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
         lo, hi = city_start[c], city_start[c + 1]
         if hi <= lo:
             continue
+        master[:] = -1
         # --- the original copy
         holder = -1
         medium = -1
@@ -166,23 +213,31 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
             want = 1 if src == 0 else 2
             for _ in range(4000):
                 p = lo + np.random.randint(hi - lo)
-                if role[p] == want:
+                if role[p] == want and not _jailed(people, jailbits, term_head, term_next, arrests, p, t0):
                     holder = p
                     break
             if holder < 0:
-                holder = lo + np.random.randint(hi - lo)
+                for _ in range(4000):
+                    p = lo + np.random.randint(hi - lo)
+                    if not _jailed(people, jailbits, term_head, term_next, arrests, p, t0):
+                        holder = p
+                        break
             medium = 0
         else:  # radio or bard: someone with a recorder (or, for radio before tapes, a cutter)
             for _ in range(4000):
                 p = lo + np.random.randint(hi - lo)
-                if people[p].rec <= t0:
+                if people[p].rec <= t0 and not _jailed(people, jailbits, term_head, term_next, arrests, p, t0):
                     holder = p
                     break
             if holder >= 0:
                 medium = 3 if is_cassette[hh_deck[household[holder]]] else 2
             elif src == 2 and P[4] <= t0 < P[5] and cut_ptr[c + 1] > cut_ptr[c]:
-                holder = cut_ids[cut_ptr[c] + np.random.randint(cut_ptr[c + 1] - cut_ptr[c])]
-                medium = 1
+                # before tapes, a cutter near the border cuts the broadcast straight onto film
+                ix = cut_ptr[c] + np.random.randint(cut_ptr[c + 1] - cut_ptr[c])
+                if not _jailed(people, jailbits, term_head, term_next, arrests, cut_ids[ix], t0):
+                    holder = cut_ids[ix]
+                    master[ix] = nc
+                    medium = 1
         if holder < 0:
             continue
         if nc >= cap:
@@ -200,6 +255,8 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
         ci[k, C_LATHE] = lathe[holder] if medium == 1 else -1
         ci[k, C_HIDDEN] = 0
         ci[k, C_FAKE] = 0
+        ci[k, C_GIVER] = -1
+        _acted(act_head, act_next, k, -1, holder)
         cf[k, F_MADE] = t0
         cf[k, F_PRICE] = lp_rub[c] if medium == 0 else 0.0
         if medium == 0 and np.random.random() < P[21]:
@@ -233,10 +290,20 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
             deg = indptr[stack_p + 1] - e0
             hh_p = household[stack_p]
             m = min(np.random.binomial(deg, pp), int(P[28] * mult)) if deg > 0 else 0
-            # draw the contacts first, then read their records in one pass: the reads are
-            # independent, so the CPU overlaps their cache misses instead of waiting for each
-            for j in range(m):
-                nb[j] = e0 + np.random.randint(deg)
+            # m distinct ties, every subset of m equally likely (selection sampling, Knuth's
+            # algorithm S): with m ~ Binomial(deg, pp) each tie is tried once, with probability pp,
+            # independently of the others (until max_handovers cuts the number)
+            need = m
+            j = 0
+            e = 0
+            while need > 0:
+                if np.random.random() * (deg - e) < need:
+                    nb[j] = e0 + e
+                    j += 1
+                    need -= 1
+                e += 1
+            # then read the contacts' records in one pass: the reads are independent, so the CPU
+            # overlaps their cache misses instead of waiting for each
             for j in range(m):
                 nb[j] = indices[nb[j]]
             for j in range(m):
@@ -298,7 +365,8 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                 if _bit(seen, r):
                     continue
                 q = ev[e, 0] & 0xFFFFFFFF
-                if _jailed(people, jailbits, q, t):
+                if _jailed(people, jailbits, term_head, term_next, arrests, q, t) or \
+                        _jailed(people, jailbits, term_head, term_next, arrests, r, t):
                     continue
                 cc = ev[e, 1]
                 depth = (ev[e, 2] & 0xFF) >> 2
@@ -330,6 +398,8 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                     ci[k, C_LATHE] = -1
                     ci[k, C_HIDDEN] = hidden
                     ci[k, C_FAKE] = 0
+                    ci[k, C_GIVER] = q
+                    _acted(act_head, act_next, k, q, r)
                     cf[k, F_MADE] = t
                     cf[k, F_PRICE] = price
                     _set_bit(seen, r)
@@ -347,17 +417,40 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                     start = np.random.randint(ncut)
                     cutter = -1
                     day = -1
+                    src_copy = -1
                     for j in range(ncut):
                         ix = cut_ptr[cr] + (start + j) % ncut
-                        if _jailed(people, jailbits, cut_ids[ix], t):
-                            continue
                         d0 = int(t)
                         for d in range(d0, min(d0 + 30, usage.shape[1], int(P[5]))):
                             if usage[ix, d] < P[7]:
                                 cutter, day = ix, d
                                 break
-                        if cutter >= 0:
+                        if cutter < 0:
+                            continue
+                        tm = max(t, day + 0.5)
+                        if _jailed(people, jailbits, term_head, term_next, arrests, cut_ids[cutter], tm) or \
+                                _jailed(people, jailbits, term_head, term_next, arrests, r, tm):
+                            cutter = -1
+                            continue
+                        # the cutter cuts from the master he has for this title; without one he
+                        # borrows what reached the buyer if it is a disc or a tape, or else the
+                        # disc or tape that bone record was cut from; a bone record is the master
+                        # only when that is gone, and then only with probability bone_master_share
+                        src_copy = master[cutter]
+                        if src_copy >= 0 and cf[src_copy, F_ENDED] <= tm:
+                            src_copy = -1
+                        if src_copy < 0:
+                            a = cc
+                            while a >= 0 and ci[a, C_MEDIUM] == 1 and ci[a, C_GEN] > 0:
+                                a = ci[a, C_PARENT]
+                            if a >= 0 and cf[a, F_ENDED] > tm:
+                                src_copy = a
+                            elif cf[cc, F_ENDED] > tm and np.random.random() < P[29]:
+                                src_copy = cc
+                        if src_copy >= 0:
+                            master[cutter] = src_copy
                             break
+                        cutter = -1
                     if cutter < 0:
                         if depth < P[6]:
                             _set_bit(seen, r)
@@ -370,6 +463,7 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                     k = nc
                     nc += 1
                     tm = max(t, day + 0.5)
+                    who = cut_ids[cutter]
                     fake = t >= P[19] and np.random.random() < P[18]
                     ci[k, C_TITLE] = ti
                     ci[k, C_MEDIUM] = 1
@@ -379,6 +473,8 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                     ci[k, C_HIDDEN] = 0
                     cf[k, F_MADE] = tm
                     cf[k, F_PRICE] = P[8]
+                    ci[k, C_GIVER] = who
+                    _acted(act_head, act_next, k, who, r)
                     _set_bit(seen, r)
                     if fake:
                         ci[k, C_PARENT] = -1
@@ -391,9 +487,8 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                         cf[k, F_ENDED] = ended
                         continue
                     usage[cutter, day] += 1
-                    who = cut_ids[cutter]
-                    ci[k, C_PARENT] = cc
-                    ci[k, C_GEN] = ci[cc, C_GEN] + 1
+                    ci[k, C_PARENT] = src_copy
+                    ci[k, C_GEN] = ci[src_copy, C_GEN] + 1
                     ci[k, C_MAKER] = who
                     ci[k, C_LATHE] = lathe[who]
                     ci[k, C_FAKE] = 0
@@ -412,18 +507,30 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                 if fate == 2:  # confiscated: perhaps an arrest
                     owner = r
                     pa = P[15] if role[owner] >= 2 else P[14]
-                    if np.random.random() < pa and na < arrests.shape[0]:
+                    if np.random.random() < pa:
                         term = (0.25 + 0.75 * np.random.random()) * (P[17] if ci[k, C_MEDIUM] == 1 else P[16])
-                        arrests[na, 0] = owner
-                        arrests[na, 1] = ended
-                        arrests[na, 2] = ended + term
-                        arrests[na, 3] = ci[k, C_MEDIUM]
-                        arrests[na, 4] = city[owner]
-                        na += 1
-                        if ended >= people[owner].jail_until:
-                            people[owner].jail_from = ended
-                            people[owner].jail_until = ended + term
+                        # one who is inside already, or whose simulated life goes on in that time, is
+                        # not taken: terms never overlap and nobody copies from prison
+                        if _may_arrest(people, jailbits, term_head, term_next, arrests, act_head, act_next, cf,
+                                       owner, ended, ended + term):
+                            if na >= arrests.shape[0]:
+                                return -3, nc, na
+                            arrests[na, 0] = owner
+                            arrests[na, 1] = ended
+                            arrests[na, 2] = ended + term
+                            arrests[na, 3] = ci[k, C_MEDIUM]
+                            arrests[na, 4] = city[owner]
+                            arrest_copy[na] = k
+                            if _bit(jailbits, owner) == 0:
+                                people[owner].jail_from = ended
+                                people[owner].jail_until = ended + term
+                            else:
+                                people[owner].jail_from = min(people[owner].jail_from, ended)
+                                people[owner].jail_until = max(people[owner].jail_until, ended + term)
+                            term_next[na] = term_head[owner]
+                            term_head[owner] = na
                             _set_bit(jailbits, owner)
+                            na += 1
                 stack_p, stack_c, stack_d = r, np.int64(k), 0
                 found = True
                 break
@@ -440,22 +547,25 @@ def _titles(scenario: Scenario, society: Society, start_year: int, end_year: int
               (1, src["tourist_per_year"], max(start_year, src["tourist_from"]), society.city_hotel),
               (2, src["radio_per_year"], start_year, society.city_border),
               (3, src["bard_per_year"], max(start_year, src["bard_from"]), np.ones(len(pops), bool)))
+    # arrival days on the calendar, from 1 January of the first year to 31 December of end_year
+    hi = calendar_day(end_year + 1)
     for code, rate, first, mask in routes:
         if not mask.any() or rate <= 0 or first > end_year:
             continue
-        years = end_year + 1 - first
-        count = rng.poisson(rate * years)
-        when = first + rng.random(count) * years
+        lo = max(day_of_year(first), calendar_day(start_year))
+        count = rng.poisson(rate * (hi - lo) / DAYS_PER_YEAR)
+        when = np.minimum(lo + rng.random(count) * (hi - lo), np.nextafter(hi, 0.0))
         w = pops * mask
         where = rng.choice(len(pops), size=count, p=w / w.sum())
-        rows.append(np.column_stack([day_of_year(when), np.full(count, code), where, np.full(count, -1.0)]))
+        rows.append(np.column_stack([when, np.full(count, code), where, np.full(count, -1.0)]))
     titles = np.concatenate(rows) if rows else np.zeros((0, 4))
     return titles[np.argsort(titles[:, 0], kind="stable")]
 
 
 def _params(scenario: Scenario, end_day: float) -> tuple[np.ndarray, np.ndarray]:
     sp, med, money, st, src = scenario["spread"], scenario["media"], scenario["money"], scenario["state"], scenario["sources"]
-    P = np.zeros(29)
+    P = np.zeros(30)
+    P[29] = med["bone_master_share"]
     P[28] = sp["max_handovers"]
     P[27] = med["lend_probability"]
     P[26] = med["bone_buyer_share"]
@@ -535,14 +645,15 @@ def simulate(society: Society, scenario: Scenario, *, seed: int, start_year: int
                           f"(about {_bytes(memory_needed(society.n))}; see izdat.underground.limits).") from None
 
 
-def _simulate(society: Society, scenario: Scenario, seed: int, start_year: int, end_year: int) -> History:
+def _simulate(society: Society, scenario: Scenario, seed: int, start_year: int, end_year: int,
+              titles: np.ndarray | None = None) -> History:
     rng = np.random.default_rng([seed, 2])
-    end_day = day_of_year(end_year + 1)
-    titles = _titles(scenario, society, start_year, end_year, rng)
+    # the calendar's 1 January (a 365.25-day year put it six hours late, and copies on that day)
+    end_day = calendar_day(end_year + 1)
+    if titles is None:
+        titles = _titles(scenario, society, start_year, end_year, rng)
     P, H = _params(scenario, end_day)
     n = society.n
-    jail_from = np.full(n, np.inf)
-    jail_until = np.full(n, -np.inf)
     # cutters by city
     cut = np.flatnonzero(society.role == 3)
     cut = cut[np.argsort(society.city[cut], kind="stable")]
@@ -557,8 +668,6 @@ def _simulate(society: Society, scenario: Scenario, seed: int, start_year: int, 
         counts = np.bincount(society.city[cut], minlength=len(society.city_names))
         big = int(np.argmax(counts))
         ring = cut[society.city[cut] == big][: int(st["ring_size"])]
-        jail_from[ring] = ring_day
-        jail_until[ring] = ring_day + st["prison_years_bone"] * DAYS_PER_YEAR
         policy.append((ring_day, "ring_broken", big, f"{len(ring)} bone cutters of {society.city_names[big]} arrested"))
     for year, kind, text in ((st["ban_year"], "ban", "bone records banned"),
                              (st["patrols_from"], "patrols", "Komsomol music patrols begin"),
@@ -569,10 +678,25 @@ def _simulate(society: Society, scenario: Scenario, seed: int, start_year: int, 
     cap = max(1024, int(n * 0.8) + 4 * len(titles))
     ev_cap = max(4096, n * 2)
     seed32 = int(rng.integers(0, 2**31 - 1))
+    a_cap = max(1024, cap // 200)
     while True:
         ci = np.empty((cap, N_CI), dtype=np.int32)
         cf = np.empty((cap, 3), dtype=np.float64)
-        arrests = np.empty((max(1024, cap // 20), 5), dtype=np.float64)
+        arrests = np.empty((a_cap, 5), dtype=np.float64)
+        arrest_copy = np.full(a_cap, -1, dtype=np.int64)
+        term_head = np.full(n, -1, dtype=np.int64)
+        term_next = np.full(a_cap, -1, dtype=np.int64)
+        act_head = np.full(n, -1, dtype=np.int64)
+        act_next = np.full(2 * cap, -1, dtype=np.int64)
+        jail_from = np.full(n, np.inf)
+        jail_until = np.full(n, -np.inf)
+        # the ring's terms come first: the engine sees them from the start
+        nr = len(ring)
+        arrests[:nr] = np.column_stack([ring, np.full(nr, ring_day), np.full(nr, ring_day + st["prison_years_bone"] * DAYS_PER_YEAR),
+                                        np.full(nr, 4.0), society.city[ring]]) if nr else arrests[:0]
+        term_head[ring] = np.arange(nr)
+        jail_from[ring] = ring_day
+        jail_until[ring] = ring_day + st["prison_years_bone"] * DAYS_PER_YEAR
         usage = np.zeros((max(cut.size, 1), bone_days), dtype=np.uint8)
         t = titles.copy()
         t[:, 3] = -1
@@ -587,21 +711,17 @@ def _simulate(society: Society, scenario: Scenario, seed: int, start_year: int, 
                                  society.household, society.role, people, society.recorder_day,
                                  society.deck, society.lathe, DECK_IS_CASSETTE, customs, society.city_lp_rub,
                                  society.city_start, cut_ptr, cut.astype(np.int64), usage, t, P, H, ci, cf,
-                                 arrests, ev_cap)
-        del people
+                                 arrests, arrest_copy, term_head, term_next, nr, act_head, act_next, ev_cap)
+        del people, act_head, act_next
         if status == 0:
             break
         if status == -1:
             cap *= 2
-        else:
+        elif status == -2:
             ev_cap *= 2
-    if len(ring):
-        ring_rows = np.column_stack([ring, np.full(len(ring), ring_day), np.full(len(ring), ring_day + st["prison_years_bone"] * DAYS_PER_YEAR),
-                                     np.full(len(ring), 4.0), society.city[ring]])
-        arr = np.concatenate([ring_rows, arrests[:na]])
-    else:
-        arr = arrests[:na].copy()
-    arr = arr[np.argsort(arr[:, 1], kind="stable")]
-    # a title starting before start_day cannot exist; nothing else to trim
-    return History(ci=ci[:nc].copy(), cf=cf[:nc].copy(), arrests=arr, titles=t, end_day=end_day,
-                   start_year=start_year, end_year=end_year, seed=seed, policy=sorted(policy))
+        else:
+            a_cap *= 2
+    order = np.argsort(arrests[:na, 1], kind="stable")
+    return History(ci=ci[:nc].copy(), cf=cf[:nc].copy(), arrests=arrests[:na][order], titles=t, end_day=end_day,
+                   start_year=start_year, end_year=end_year, seed=seed, policy=sorted(policy),
+                   arrest_copy=arrest_copy[:na][order])

@@ -17,7 +17,7 @@ from izdat.underground.limits import LIMITS, _bytes, memory_needed
 from izdat.underground.scenario import Scenario
 
 __all__ = ["Society", "build_society", "recorders_in_circulation", "population_millions",
-           "DECKS", "DECK_IS_CASSETTE", "ROLES", "EPOCH", "DAYS_PER_YEAR", "day_of_year"]
+           "DECKS", "DECK_IS_CASSETTE", "ROLES", "EPOCH", "DAYS_PER_YEAR", "day_of_year", "calendar_day"]
 
 #: Day 0 of the simulation clock; times are float days since this date.
 EPOCH = np.datetime64("1946-01-01")
@@ -35,8 +35,17 @@ DECK_IS_CASSETTE = np.array([0, 0, 0, 0, 0, 1, 1], dtype=bool)
 
 
 def day_of_year(year: float) -> float:
-    """Simulation day (days since 1946-01-01) of the start of a (fractional) calendar year."""
+    """Simulation day (days since 1946-01-01) of a fractional year, 365.25 days a year.
+
+    Good for rates and policies; for the first or last day of a run use :func:`calendar_day`, which
+    can differ from it by up to 18 hours.
+    """
     return (year - 1946.0) * DAYS_PER_YEAR
+
+
+def calendar_day(year: int) -> float:
+    """Simulation day of 1 January of ``year`` on the Gregorian calendar (1991 -> 16436.0)."""
+    return float((np.datetime64(f"{int(year):04d}-01-01") - EPOCH).astype(np.int64))
 
 
 def population_millions(year, scenario: Scenario):
