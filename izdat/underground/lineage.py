@@ -708,7 +708,9 @@ def find_copies(path_or_con, *, deepest: bool = False, medium: str | None = None
         order = "c.generation DESC, c.id" if deepest else "c.made, c.id"
         sql = (f"SELECT {fields}, {extra} FROM copies c LEFT JOIN titles t ON t.id = c.title"
                f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT ?")
-        lo, hi = con.execute("SELECT MIN(id), MAX(id) FROM copies").fetchone()
+        # two statements: SQLite answers a lone MIN or MAX from the key, but MIN and MAX together by a scan
+        lo = con.execute("SELECT MIN(id) FROM copies").fetchone()[0]
+        hi = con.execute("SELECT MAX(id) FROM copies").fetchone()[0]
         rows_held = 0 if lo is None or not (_whole(lo) and _whole(hi)) else min(hi - lo + 1, 2**40)
         _budget(con, MAX_STEPS + _STEPS_PER_ROW * rows_held)
         try:
