@@ -64,3 +64,40 @@ def test_ensemble_on_a_local_dask_cluster():
     assert ens["runs"][0] == run_one(2000, sc.data, sc.text, 1, 1946, 1975)   # same seed, same result
     st = ens["stats"]["copies"]
     assert st["std"] > 0 and st["p2.5"] <= st["mean"] <= st["p97.5"]
+
+
+# -- issue 18: the simulation's own engine, everything else off, against EoN ------------------------
+
+def _csr(G):
+    from izdat.underground.society import _csr_fill
+    e = np.array(G.edges(), dtype=np.int32)
+    return _csr_fill(e[:, 0], e[:, 1], G.number_of_nodes())
+
+
+def _eon_sizes(G, p, runs, seed):
+    EoN = pytest.importorskip("EoN")
+    rng = np.random.default_rng(seed)
+    n = G.number_of_nodes()
+    return np.array([EoN.basic_discrete_SIR(G, p, initial_infecteds=[int(rng.integers(n))], rng=rng)[3][-1]
+                     for _ in range(runs)])
+
+
+@pytest.mark.parametrize("graph, p", [("erdos-renyi", 0.3), ("barabasi-albert", 0.25), ("watts-strogatz", 0.3)])
+def test_issue18_the_engine_itself_is_sir_like_eon(graph, p):
+    """Final sizes of the simulation's engine (core_final_sizes: bans, patrols, prices, wear, customs,
+    cutters, dealers and lending off) and of EoN's basic_discrete_SIR from one random person, on the
+    same 300-person graph near its threshold (minor and major outbreaks both): the two-sample KS test
+    does not tell them apart."""
+    nx = pytest.importorskip("networkx")
+    from scipy.stats import ks_2samp
+    from izdat.underground.sir import core_final_sizes
+    G = {"erdos-renyi": lambda: nx.gnp_random_graph(300, 5 / 300, seed=1),
+         "barabasi-albert": lambda: nx.barabasi_albert_graph(300, 2, seed=2),
+         "watts-strogatz": lambda: nx.connected_watts_strogatz_graph(300, 6, 0.2, seed=3)}[graph]()
+    eon = _eon_sizes(G, p, 300, seed=5)
+    ours = core_final_sizes(*_csr(G), p, 2000, seed=1)
+    assert 0.2 < (eon > 30).mean() < 0.8 and 0.2 < (ours > 30).mean() < 0.8      # both kinds of outbreak
+    assert ks_2samp(ours, eon).pvalue > 0.01
+    if graph == "erdos-renyi":
+        # the test can see the old bug: per-tie 0.3 drawn as Binomial(d, p) with replacement acts like ~0.26
+        assert ks_2samp(core_final_sizes(*_csr(G), 0.26, 2000, seed=1), eon).pvalue < 0.01
