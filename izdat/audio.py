@@ -6,8 +6,6 @@ Samples are float32, shape ``(n,)`` for mono or ``(n, channels)``, full scale ±
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import soundfile
 import soxr
 
 from izdat.errors import AudioError, OutputError, first_line
-from izdat.files import atomic_path
+from izdat.files import atomic_path, not_a_file
 
 __all__ = ["Audio", "load", "save"]
 
@@ -98,30 +96,18 @@ def load(path: str | Path) -> Audio:
     """
     path = Path(path)
     try:
-        mode = os.stat(path).st_mode
+        kind = not_a_file(path)
     except FileNotFoundError:
         raise AudioError(f"cannot read {path}: no such file") from None
     except OSError as exc:
         raise AudioError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(mode):
-        raise AudioError(f"cannot read {path}: it is {_not_a_file(mode)}, not an audio file")
+    if kind is not None:
+        raise AudioError(f"cannot read {path}: it is {kind}, not an audio file")
     try:
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise AudioError(f"cannot read {path} as audio ({first_line(exc)})") from None
     return Audio(data, float(rate))
-
-
-def _not_a_file(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a pipe"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a plain file"
 
 
 def save(audio: Audio, path: str | Path, *, subtype: str = "PCM_16") -> Path:

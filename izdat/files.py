@@ -37,7 +37,7 @@ from pathlib import Path
 
 from izdat.errors import IzdatError, OutputError
 
-__all__ = ["atomic_path", "staged_folder", "check_output_file", "check_output_folder", "clean_stale"]
+__all__ = ["atomic_path", "staged_folder", "check_output_file", "check_output_folder", "clean_stale", "not_a_file"]
 
 #: Staging folders are named ``.izdat-HOST-PID-START-random``.
 STAGE_PREFIX = ".izdat-"
@@ -358,7 +358,19 @@ def _check_creatable(folder: Path) -> None:
         raise OutputError(f"cannot write to {folder}: {probe} is not writable")
 
 
+def not_a_file(path: str | Path) -> str | None:
+    """What ``path`` is when it is not a plain file ("a directory", "a pipe", …), else None.
+
+    Only ``stat`` is called, so a pipe is never opened (which would wait for a writer). Raises
+    ``OSError`` (``FileNotFoundError`` for a missing path) as ``os.stat`` does.
+    """
+    mode = os.stat(path).st_mode
+    return None if stat.S_ISREG(mode) else _kind(mode)
+
+
 def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
     if stat.S_ISFIFO(mode):
         return "a pipe"
     if stat.S_ISSOCK(mode):

@@ -65,7 +65,9 @@ def check_record_settings(*, formats=tuple(FORMATS), dpi: float = 1200, bits: in
     ``feed_mm_min``). Raises :class:`GrooveError` (``TypeError`` too, for the wrong kind).
     """
     names = names or {}
-    label = lambda key: names.get(key, key)   # noqa: E731
+
+    def label(key):
+        return names.get(key, key)
     if bits not in (8, 16) or isinstance(bits, bool):
         raise GrooveError(f"{label('bits')} must be 8 or 16, not {bits!r}")
     out = {"formats": check_formats(formats), "bits": int(bits),

@@ -97,7 +97,7 @@ def check_memory(diameter_m: float, dpi: float, bits: int = 8, *, available: int
     while _need(diameter_m, fit + 1, bits) <= available:
         fit += 1
     if fit >= 50:
-        advice = f"{fit} DPI would fit" + (" (or --bits 8 at a higher DPI)" if bits == 16 else "")
+        advice = f"{fit} DPI would fit" + (" (or 8 bits at a higher DPI)" if bits == 16 else "")
     else:
         advice = "no DPI from 50 up would fit; cut a smaller disc or free memory"
     raise GrooveError(f"record.png at {dpi:g} DPI ({size} x {size} px, {bits}-bit, {picture / 2**30:.1f} GiB) "

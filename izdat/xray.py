@@ -28,6 +28,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from izdat.errors import PictureError
+from izdat.files import not_a_file
 
 __all__ = ["KINDS", "radiograph", "load_radiograph"]
 
@@ -668,6 +669,9 @@ def load_radiograph(path: str | os.PathLike, size_px: int) -> np.ndarray:
     path = Path(path)
     name = path.name or str(path)
     try:
+        kind = not_a_file(path)   # before opening: a pipe would wait for a writer
+        if kind is not None:
+            raise PictureError(f"cannot read {name} as an X-ray: it is {kind}, not a picture.")
         with open(path, "rb") as handle:
             head = handle.read(132)
     except OSError as error:

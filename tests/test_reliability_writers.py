@@ -316,6 +316,16 @@ def test_stale_folders_of_live_processes_and_other_hosts_are_left_alone(tmp_path
     assert sorted(p.name for p in folder.iterdir()) == sorted([mine.name, other_host.name])
 
 
+def test_a_staging_folder_of_an_older_izdat_is_removed_once_a_day_old(tmp_path):
+    folder = tmp_path / "o"
+    (folder / ".izdat-k3j2h1g0").mkdir(parents=True)    # mkdtemp's name, before owners were named
+    (folder / ".izdat-a1b2c3d4").mkdir()
+    day_old = time.time() - files.LEGACY_AGE_S - 60
+    os.utime(folder / ".izdat-k3j2h1g0", (day_old, day_old))
+    assert clean_stale(folder) == 1
+    assert stages(folder) == [".izdat-a1b2c3d4"]
+
+
 def test_temporary_files_of_killed_processes_are_removed_by_the_next_write(tmp_path):
     target = tmp_path / "copy.wav"
 
@@ -414,6 +424,28 @@ def test_a_directory_or_pipe_given_as_audio_is_named_and_a_pipe_is_not_opened(tm
     assert "it is a pipe, not an audio file" in str(result[0].value)
     with pytest.raises(AudioError, match="no such file"):
         load(tmp_path / "missing.wav")
+
+
+def test_a_directory_or_pipe_given_as_the_xray_is_named_and_not_opened(izdat, song, tmp_path):
+    (tmp_path / "scans").mkdir()
+    os.mkfifo(tmp_path / "scan.png")
+    for name, kind in (("scans", "a directory"), ("scan.png", "a pipe")):
+        code, _, err = izdat("cut", song, "-o", tmp_path / "rec", *SMALL, "--xray", tmp_path / name)
+        assert code == 2 and f"cannot read {name} as an X-ray: it is {kind}, not a picture" in err
+    assert not (tmp_path / "rec").exists()
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_the_cut(izdat, song, tmp_path, monkeypatch):
+    """A read-only folder (simulated: this suite may run as root, whom permissions do not stop)."""
+    folder = old_folder(tmp_path / "o")
+    before = tree(folder)
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == folder and mode & os.W_OK
+                        else real(p, mode, **kw))
+    code, _, err = izdat("cut", song, "-o", folder, *SMALL)
+    assert code == 2 and "is not writable" in err and "turns" not in err, err
+    monkeypatch.undo()
+    assert tree(folder) == before
 
 
 def test_an_eight_channel_song_is_said_to_have_eight_channels(izdat, tmp_path):
