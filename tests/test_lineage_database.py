@@ -380,3 +380,52 @@ def test_a_database_written_before_is_still_read(run, old_db):
     assert code == 2 and "written before titles had performers" in err and err.count("\n") == 1
     assert cli("copies", old_db, "--deepest", "--limit", "1")[0] == 0
     assert cli("lineage", old_db, deepest, "--story")[0] == 0
+
+
+# -- damaged version-2 fields ---------------------------------------------------------------------
+
+V2_DAMAGE = {
+    "text giver": "UPDATE copies SET giver = 'someone' WHERE id = (SELECT MAX(id) FROM copies)",
+    "negative giver": "UPDATE copies SET giver = -4 WHERE id = (SELECT MAX(id) FROM copies)",
+    "blob performer": "UPDATE titles SET performer = x'00ff'",
+    "NULL names": "UPDATE titles SET performer = NULL, name = NULL",
+    "text song year": "UPDATE titles SET song_year = 'long ago'",
+    "text arrest copy": "UPDATE arrests SET copy = 'that one'",
+    "arrest of a missing copy": "UPDATE arrests SET copy = 99999999",
+    "bad arrest date": "UPDATE arrests SET date = '1960-13-45'",
+    "real city names": "UPDATE cities SET name = 1.5",
+    "a scenario that is no TOML": "UPDATE run SET scenario = '[[[money'",
+    "a wage of zero": "UPDATE run SET scenario = '[money]\nwage_low_rub = 0.0\nwage_high_rub = 0.0\n'",
+    "a loop": "UPDATE copies SET parent = id WHERE id = (SELECT MAX(id) FROM copies)",
+    "no giver column": "ALTER TABLE copies DROP COLUMN giver",
+    "no arrests table": "DROP TABLE arrests",
+    "no people table": "DROP TABLE people",
+    "no cities table": "DROP TABLE cities",
+}
+
+
+@pytest.mark.parametrize("damage", list(V2_DAMAGE))
+def test_damaged_version_2_fields_are_answered_or_refused_in_one_sentence(run, tmp_path, damage):
+    db = tmp_path / "l.sqlite"
+    db.write_bytes(run[0].read_bytes())
+    con = sqlite3.connect(db)
+    con.execute(V2_DAMAGE[damage])
+    con.commit()
+    con.close()
+    last = rows(db, "SELECT MAX(id) FROM copies")[0][0]
+    confiscated = rows(db, "SELECT id FROM copies WHERE fate = 'confiscated' LIMIT 1")
+    before = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in tmp_path.iterdir())
+    for call in (lambda: story(db, last), lambda: story(db, confiscated[0][0] if confiscated else 0),
+                 lambda: find_copies(db, deepest=True, limit=5), lambda: find_copies(db, city="Leningrad", year=1970),
+                 lambda: find_copies(db, performer="a", limit=5), lambda: chain(db, last)):
+        try:
+            call()
+        except LineageError as exc:
+            assert str(exc).strip() and "\n" not in str(exc).strip()
+    for args in (["copies", db, "--deepest"], ["copies", db, "--performer", "Vysotsky"], ["lineage", db, last, "--story"]):
+        code, out, err = cli(*args)
+        assert code in (0, 2) and "Traceback" not in err and (code == 0 or err.strip().count("\n") == 0), err
+    assert sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in tmp_path.iterdir()) == before
+    if damage in ("text giver", "negative giver", "a loop"):
+        with pytest.raises(LineageError):
+            chain(db, last)
