@@ -2,15 +2,17 @@
 
 Signal path of one deck (all SI inside; the tape signal is the normalised magnetisation M/Ms):
 
-record: audio → record EQ (standard flux curve × treble boost; over-bias loss) → head field →
-        Jiles–Atherton (2× oversampled) → time base of this transport (speed error +
+record: audio → record EQ (standard flux curve × treble boost; the bias's treble change) → head
+        field → biased recording on the coating (Preisach remanence, 2× oversampled) → time base of this transport (speed error +
         wow/flutter) → particle hiss, print-through, oxide dropouts → :class:`Tape`
 play:   tape → time base of this transport → playback-head losses (spacing, depth, gap, azimuth
         against the recording head) → playback EQ, head bump, bass roll-off, reproduce
         amplifier bandwidth → 50 Hz hum → audio
 
-The record level is set so that the deck's reference level (0 dB on its meter) sits at
-``REFERENCE_DBFS``; playback gain makes a small 1 kHz tone come back at the level it went in.
+The record level is set so that a 315 Hz tone at the deck's reference level (0 dB on its meter,
+``REFERENCE_DBFS`` rms) lies ``headroom_db`` below the 3 % third-harmonic point (both rms, at the
+optimum bias); playback gain, calibrated once at the optimum bias, makes a small 1 kHz tone come
+back at the level it went in, so a deck set to another bias plays louder or softer as a real one.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from izdat._check import _typed, check_int, check_number
 from izdat.audio import Audio
 from izdat.errors import IzdatError
 from izdat.tape import heads
-from izdat.tape.hysteresis import JilesAtherton
+from izdat.tape.preisach import BiasedRecording
 from izdat.tape.presets import PRESETS, DeckPreset
 from izdat.tape.transport import CONTROL_RATE_HZ, Transport, warp
 
@@ -35,9 +37,8 @@ __all__ = ["Tape", "TapeDeck", "TapeError", "REFERENCE_DBFS", "MAINS_HZ"]
 REFERENCE_DBFS = -12.0
 #: Soviet mains frequency, Hz (GOST 13109).
 MAINS_HZ = 50.0
-#: Normalised head field of a 315 Hz tone at the 3 % third-harmonic level of the default
-#: formulation (k = 0.1, c = 0.7), measured with izdat.tape.hysteresis.
-_H_AT_3PCT = 1.45
+#: The tone the record level is aligned with (the MOL tone of a service manual), Hz.
+_ALIGN_HZ = 315.0
 #: Sample-rate limits for the decks, Hz.
 _MIN_RATE_HZ, _MAX_RATE_HZ = 8000.0, 192000.0
 _ARCMIN = np.pi / (180 * 60)
@@ -265,7 +266,8 @@ class TapeDeck:
             speed_m_s=p.speed_m_s, capstan_diameter_m=p.capstan_diameter_m,
             roller_diameter_m=p.roller_diameter_m, reel_radius_m=p.reel_radius_m,
             motor_hz=p.motor_hz, shares=p.flutter_shares, flutter_scale_pct=p.flutter_scale_pct)
-        self._hysteresis = JilesAtherton(alpha=0.0, k=p.ja_k, c=p.ja_c, bias=self._bias)
+        self._hysteresis = BiasedRecording(bias=self._bias)
+        self._optimum = BiasedRecording(bias=1.0)  # what the deck's levels were aligned at
         self._gains: dict[float, float] = {}
 
     @property
@@ -274,8 +276,8 @@ class TapeDeck:
         return self._transport
 
     @property
-    def hysteresis(self) -> JilesAtherton:
-        """The tape's magnetisation under this deck's bias (follows :attr:`preset` and :attr:`bias`)."""
+    def hysteresis(self) -> BiasedRecording:
+        """The coating's recording under this deck's bias (follows :attr:`preset` and :attr:`bias`)."""
         return self._hysteresis
 
     def __repr__(self):
@@ -299,14 +301,15 @@ class TapeDeck:
     def _t1_t2(self):
         return heads.EQ_TIME_CONSTANTS_US[(self.preset.eq, self.preset.speed_cm_s)]
 
-    def record_chain(self, fs_hz: float) -> heads.LinearChain:
+    def record_chain(self, fs_hz: float, bias: float | None = None) -> heads.LinearChain:
+        """The record equaliser, with the treble change of ``bias`` (default: the deck's) against the
+        optimum it was aligned at: a record-side change, so it shapes the signal written here, not the
+        tape's hiss nor tapes recorded elsewhere."""
         p = self.preset
         t1, t2 = self._t1_t2()
-        # over-bias erases short wavelengths as the tape leaves the record gap: a record-side loss,
-        # so it shapes the signal written here, not the tape's hiss nor tapes recorded elsewhere
-        overbias_m = 0.3e-6 * max(self.bias - 1.0, 0.0)
         return heads.record_chain(float(fs_hz), t1, t2, min(p.boost_hz, 0.42 * fs_hz), p.boost_db,
-                                  p.boost_q, p.speed_m_s, overbias_m)
+                                  p.boost_q, p.speed_m_s, self.bias if bias is None else float(bias),
+                                  p.depth_m)
 
     def playback_chain(self, fs_hz: float, azimuth_error_rad: float) -> heads.LinearChain:
         p = self.preset
@@ -315,20 +318,37 @@ class TapeDeck:
                                     p.depth_m, p.gap_m, p.track_width_m, float(azimuth_error_rad),
                                     p.bump_hz, p.bump_db, p.lower_hz, p.playback_bw_hz)
 
-    def _field_gain(self) -> float:
-        """Head field (units of a) per unit of record-EQ output at 0 dBFS."""
+    def _field_gain(self, fs_hz: float = 48000.0) -> float:
+        """Head field (units of the median switching field) per unit of audio.
+
+        A 315 Hz sine at the reference level has the rms ``REFERENCE_DBFS`` and the peak √2 times it;
+        its peak field after the record EQ is put ``headroom_db`` below the peak field of the 3 %
+        point at the optimum bias (both peaks of one sine, so the 3 % point lies ``headroom_db``
+        above the reference level in rms too). Issue 16: the 3 % field was once applied to the rms
+        level, which put every deck's 3 % point 3 dB lower than its preset said.
+
+        The third harmonic is read at the output, after the playback chain, which lifts it by
+        ρ = |P(3f)/P(f)| over the tape's own (the playback EQ's treble rise: 1.5 dB at 4.76 cm/s),
+        so the tape's remanence is taken to 3 %/ρ.
+        """
         p = self.preset
-        h_ref = _H_AT_3PCT / 10 ** (p.headroom_db / 20)
-        return h_ref / 10 ** (REFERENCE_DBFS / 20) * 10 ** (self.record_level_db / 20)
+        f = np.array([_ALIGN_HZ, 3 * _ALIGN_HZ])
+        eq = abs(self.record_chain(fs_hz, bias=1.0).response(f[:1])[0])
+        play = np.abs(self.playback_chain(fs_hz, 0.0).response(f))
+        peak_at_ref = np.sqrt(2.0) * 10 ** (REFERENCE_DBFS / 20) * eq
+        h_ref = self._optimum.field_at(round(0.03 * play[0] / play[1], 6)) / 10 ** (p.headroom_db / 20)
+        return h_ref / peak_at_ref * 10 ** (self.record_level_db / 20)
 
     def _playback_gain(self, fs_hz: float) -> float:
-        """Playback gain that returns a small 1 kHz tone at its recorded level (aligned deck); kept per
-        rate until a setting changes."""
+        """Playback gain that returns a small 1 kHz tone at its recorded level on a deck aligned at the
+        optimum bias (calibrated once there: another bias changes the level, as on a real deck); kept
+        per rate until a setting changes."""
         fs_hz = float(fs_hz)
         if fs_hz not in self._gains:
             f = np.array([1000.0])
-            lin = abs(self.record_chain(fs_hz).response(f)[0]) * abs(self.playback_chain(fs_hz, 0.0).response(f)[0])
-            self._gains[fs_hz] = 1.0 / (lin * self._field_gain() * self.hysteresis.small_signal_gain)
+            lin = (abs(self.record_chain(fs_hz, bias=1.0).response(f)[0])
+                   * abs(self.playback_chain(fs_hz, 0.0).response(f)[0]))
+            self._gains[fs_hz] = 1.0 / (lin * self._field_gain(fs_hz) * self._optimum.small_signal_gain)
         return self._gains[fs_hz]
 
     # ------------------------------------------------------------------ verbs
@@ -360,7 +380,7 @@ class TapeDeck:
         rng = self._rng
         x = audio.samples
         # record EQ and the head field
-        h = self.record_chain(fs)(x) * np.float32(self._field_gain())
+        h = self.record_chain(fs)(x) * np.float32(self._field_gain(fs))
         m = self.hysteresis.magnetise(h)
         # time base: tape position j holds the signal of real time (j − dev)/(1 + ε)
         ratio = 1.0 + self.speed_error_pct / 100.0

@@ -38,7 +38,7 @@ import numpy as np
 import scipy.signal as sps
 
 __all__ = ["EQ_TIME_CONSTANTS_US", "playback_loss", "azimuth_loss", "flux_response",
-           "LinearChain", "record_chain", "playback_chain"]
+           "LinearChain", "record_chain", "playback_chain", "bias_response"]
 
 #: Standard equalisation time constants (T1 bass, T2 treble) in µs per (standard, speed in cm/s):
 #: IEC 60094-3 (European and Soviet GOST decks) and NAB (American/Japanese export decks).
@@ -146,18 +146,51 @@ def _loss_fir(fs_hz, speed_m_s, spacing_m, depth_m, gap_m, track_width_m, angle_
     return taps / taps.sum() * mag[0]
 
 
-def _spacing_fir(fs_hz, speed_m_s, extra_m):
-    """Linear-phase FIR (LOSS_TAPS) of an extra spacing-like loss e^(−k·extra_m)."""
-    return _loss_fir(fs_hz, speed_m_s, extra_m, 1e-12, 0.0, 0.0, 0.0)
+#: Distance the recording zone (where the bias field falls to the switching fields) moves away from
+#: the record gap per unit of bias above the optimum, m (it is proportional to the bias current,
+#: Bertram 1994 §9; 0.3 µm per unit, assumption). Its loss e^(−k·Δx) is the over-bias treble loss;
+#: under-bias moves it nearer the gap and gives treble back.
+ZONE_M_PER_BIAS = 0.3e-6
+
+
+def bias_response(f_hz, speed_m_s, bias, depth_m):
+    """Record-side response (linear, real) of ``bias`` against the optimum, normalised to 1 at f → 0
+    (the sensitivity change itself is in the recording's table).
+
+    The coating's depth layers (spread over 2·``depth_m``) record with their own small-signal
+    sensitivity at this bias (:func:`izdat.tape.preisach.layer_sensitivity`: the deep layers are
+    biased last) and are read through e^(−k·y); the recording zone moves e^(−k·Δx) with the bias.
+    """
+    from izdat.tape.preisach import DEPTH_ETA, layer_sensitivity
+    k = 2 * np.pi * np.asarray(f_hz, dtype=np.float64) / speed_m_s
+    y = np.linspace(0.0, 2.0 * depth_m, DEPTH_ETA.size)
+    read = np.exp(-np.multiply.outer(k, y))
+    sb, s1 = layer_sensitivity(float(bias)), layer_sensitivity(1.0)
+    if np.sum(sb) > 1e-9 * np.sum(s1):  # (with no bias nothing small is recorded: no depth shape)
+        ratio = (read @ sb) / (read @ s1) * (np.sum(s1) / np.sum(sb))
+    else:
+        ratio = np.ones_like(k)
+    return ratio * np.exp(-k * ZONE_M_PER_BIAS * (bias - 1.0))
+
+
+def _bias_fir(fs_hz, speed_m_s, bias, depth_m):
+    """Linear-phase FIR (LOSS_TAPS) of :func:`bias_response` (frequency sampling + Hann window)."""
+    n = 512
+    f = np.fft.rfftfreq(n, 1 / fs_hz)
+    mag = bias_response(f, speed_m_s, bias, depth_m)
+    h = np.fft.fftshift(np.fft.irfft(mag, n))
+    c = n // 2
+    half = LOSS_TAPS // 2
+    taps = h[c - half: c + half + 1] * np.hanning(LOSS_TAPS + 2)[1:-1]
+    return taps / taps.sum() * mag[0]
 
 
 @functools.lru_cache(maxsize=256)
-def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q, speed_m_s=0.0, overbias_m=0.0):
-    """Record equalisation: the standard flux curve times the maker's treble boost (peaking).
-
-    ``overbias_m`` > 0 adds the extra record-side loss of over-biasing (the bias field erases the
-    short wavelengths as the tape leaves the gap), as e^(−k·overbias_m) with k = 2πf/speed_m_s.
-    At optimum bias the record-side losses are folded into the aligned boost (module docstring).
+def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q, speed_m_s=0.0, bias=1.0,
+                 depth_m=1e-6):
+    """Record equalisation: the standard flux curve times the maker's treble boost (peaking), and
+    the treble change of ``bias`` against the optimum (:func:`bias_response`; none at the optimum,
+    where the record-side losses are folded into the aligned boost, module docstring).
     """
     sos = []
     # (1 + 1/(sT1)) / (1 + sT2) = (sT1 + 1) / (sT1 (1 + sT2)); a 20 Hz pole keeps it realisable.
@@ -172,7 +205,7 @@ def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q, speed_m_s=0.0
     sos.append(_bilinear_sos(b_s, a_s, fs_hz, 1 / (2 * np.pi * t2)))
     if boost_db:
         sos.append(_peaking_sos(boost_hz, boost_db, boost_q, fs_hz))
-    fir = _spacing_fir(fs_hz, speed_m_s, overbias_m) if overbias_m > 0 and speed_m_s > 0 else None
+    fir = _bias_fir(fs_hz, speed_m_s, bias, depth_m) if bias != 1.0 and speed_m_s > 0 else None
     return LinearChain(np.concatenate(sos), fir, fs_hz)
 
 

@@ -1,5 +1,10 @@
 """Jiles–Atherton magnetisation of the tape coating, solved stably with 2× oversampling (Numba).
 
+Since issue 16 the decks record through :mod:`izdat.tape.preisach` (the recorded remanence of
+fresh coating under AC bias, memoryless per tape element); this in-field hysteresis model stays as
+a library piece (a loop carried from sample to sample, ChowTape's form) and is not on the deck's
+signal path.
+
 Units are normalised: magnetisation ``m = M / Ms`` (dimensionless, ±1 is saturation) and the head
 field ``h = H / a`` (in units of the anhysteretic shape field ``a``). The model parameters are then
 ``alpha = α·Ms/a`` (inter-domain coupling), ``k = k/a`` (pinning, the half-width of the loop) and

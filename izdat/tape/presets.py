@@ -47,7 +47,7 @@ class DeckPreset:
     boost_q: float = 0.55          # record treble-boost Q (broad: flat pass band, see docs)
     bump_hz: float = 60.0          # playback head bump (contour effect) frequency
     bump_db: float = 1.5
-    headroom_db: float = 6.0       # maximum output level above the deck's reference level
+    headroom_db: float = 3.0       # 315 Hz 3 % H3 point above the reference level (input, rms, dB)
     hiss_db: float = -60.0         # tape particle noise, rms re saturation magnetisation (calibrated)
     hum_db: float = -90.0          # 50 Hz mains hum at the output, dB re full scale
     print_through_db: float = -56.0
@@ -83,7 +83,7 @@ _GOST = "GOST 12392-71 (household tape recorders: classes and parameters), as su
 PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
     DeckPreset(
         name="dnepr-11", title="Dnepr-11", made="Kiev Tape Recorder Plant, USSR, 1960",
-        boost_db=9.38, flutter_scale_pct=0.1479, hiss_db=-57.26,  # calibrated
+        boost_db=8.06, flutter_scale_pct=0.1479, hiss_db=-52.72,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=50.0, upper_hz=10000.0, snr_db=40.0,
         wow_flutter_pct=0.4,
         sources=("no published figure found in this project's sources (Russian/Ukrainian "
@@ -93,11 +93,11 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
               "(typical of 9.53 cm/s valve decks of the period)",
         track_width_m=2.0 * _MM, spacing_m=1.0 * _UM, gap_m=3.0 * _UM, depth_m=1.25 * _UM,
         boost_hz=10000, playback_bw_hz=11500,
-        headroom_db=6.0, hum_db=-52.0, dropouts_per_min=2.0, capstan_diameter_m=10 * _MM,
+        headroom_db=3.0, hum_db=-52.0, dropouts_per_min=2.0, capstan_diameter_m=10 * _MM,
         reel_radius_m=55 * _MM, motor_hz=23.3, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=6),
     DeckPreset(
         name="yauza-5", title="Yauza-5", made="Moscow Electromechanical Plant No. 1, USSR, 1960",
-        boost_db=7.03, flutter_scale_pct=0.1139, hiss_db=-59.17,  # calibrated
+        boost_db=5.66, flutter_scale_pct=0.1139, hiss_db=-55.07,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=40.0, upper_hz=12000.0, snr_db=42.0,
         wow_flutter_pct=0.3,
         sources=("no published figure found in this project's sources (production 1960-1965 at "
@@ -107,12 +107,12 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
               "(typical valve deck of the class)",
         track_width_m=2.0 * _MM, spacing_m=1.2 * _UM, gap_m=3.6 * _UM, depth_m=1.5 * _UM,
         boost_hz=12000, playback_bw_hz=14000,
-        headroom_db=7.0, hum_db=-55.0, dropouts_per_min=1.5, capstan_diameter_m=12 * _MM,
+        headroom_db=3.0, hum_db=-55.0, dropouts_per_min=1.5, capstan_diameter_m=12 * _MM,
         reel_radius_m=60 * _MM, motor_hz=23.3, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=6),
     DeckPreset(
         name="vesna", title="Vesna (portable)",
         made="Kommunist plant, Kiev, and Zaporozhye mobile power-station plant (later Iskra), USSR, 1963",
-        boost_db=5.80, flutter_scale_pct=0.1807, hiss_db=-46.89,  # calibrated
+        boost_db=4.82, flutter_scale_pct=0.1807, hiss_db=-42.10,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=100.0, upper_hz=6000.0, snr_db=38.0,
         wow_flutter_pct=0.5,
         sources=("Wikipedia (ru), 'Весна (магнитофон)': 9.53 cm/s, 100-6000 Hz "
@@ -120,12 +120,12 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         notes="S/N and W&F not found: assumed 38 dB and 0.5 % (battery portable, class 4)",
         track_width_m=2.0 * _MM, spacing_m=1.2 * _UM, gap_m=4.2 * _UM, depth_m=1.5 * _UM,
         boost_hz=6000, playback_bw_hz=7000,
-        bump_hz=120, headroom_db=5.0, hum_db=-60.0, dropouts_per_min=3.0,
+        bump_hz=120, headroom_db=2.5, hum_db=-57.0, dropouts_per_min=3.0,
         capstan_diameter_m=6 * _MM, roller_diameter_m=16 * _MM, reel_radius_m=35 * _MM,
         motor_hz=40.0, speed_tolerance_pct=3.0, azimuth_tolerance_arcmin=8),
     DeckPreset(
         name="mayak-203", title="Mayak-203", made="Mayak plant, Kiev, USSR, 1974",
-        boost_db=11.31, flutter_scale_pct=0.1027, hiss_db=-63.61,  # calibrated
+        boost_db=9.83, flutter_scale_pct=0.1027, hiss_db=-58.53,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=40.0, upper_hz=14000.0, snr_db=46.0,
         wow_flutter_pct=0.25,
         sources=("no published figure found in this project's sources; all three figures are "
@@ -134,11 +134,11 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
               "assumed 40-14000 Hz, 46 dB, 0.25 %",
         track_width_m=1.0 * _MM, spacing_m=0.8 * _UM, gap_m=2.0 * _UM, depth_m=0.75 * _UM,
         boost_hz=14000, playback_bw_hz=16000,
-        headroom_db=7.0, hum_db=-70.0, dropouts_per_min=1.0, capstan_diameter_m=10 * _MM,
+        headroom_db=3.0, hum_db=-70.0, dropouts_per_min=1.0, capstan_diameter_m=10 * _MM,
         motor_hz=25.0, speed_tolerance_pct=1.5, azimuth_tolerance_arcmin=4),
     DeckPreset(
         name="elektronika-302", title="Elektronika-302", made="Tochmash, Moscow, USSR, 1974",
-        boost_db=11.99, flutter_scale_pct=0.1792, hiss_db=-56.04,  # calibrated
+        boost_db=10.68, flutter_scale_pct=0.1792, hiss_db=-50.72,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=63.0, upper_hz=10000.0, snr_db=42.0,
         wow_flutter_pct=0.4,
         sources=("no published figure found in this project's sources (viws.ru history page gives "
@@ -147,12 +147,12 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
               "0.4 % (class-3 cassette)",
         track_width_m=1.5 * _MM, spacing_m=0.8 * _UM, gap_m=1.5 * _UM, depth_m=0.5 * _UM,
         boost_hz=10000, playback_bw_hz=11500,
-        bump_hz=70, headroom_db=5.0, hum_db=-62.0, print_through_db=-52.0, dropouts_per_min=3.0,
+        bump_hz=70, headroom_db=3.0, hum_db=-62.0, print_through_db=-52.0, dropouts_per_min=3.0,
         layer_thickness_m=18 * _UM, capstan_diameter_m=2.0 * _MM, roller_diameter_m=10 * _MM,
         reel_radius_m=18 * _MM, motor_hz=40.0, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=5),
     DeckPreset(
         name="rus-205", title="Rus'-205", made="USSR, 1981",
-        boost_db=13.86, flutter_scale_pct=0.1145, hiss_db=-61.00,  # calibrated
+        boost_db=12.46, flutter_scale_pct=0.1145, hiss_db=-55.75,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=63.0, upper_hz=12500.0, snr_db=45.0,
         wow_flutter_pct=0.3,
         sources=("'Русь 205 - там Русский Дух, там Маховик виднеется!!!', Dzen channel Dobryi "
@@ -161,12 +161,12 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         notes="S/N not found: assumed 45 dB (class-2 cassette deck without noise reduction)",
         track_width_m=1.5 * _MM, spacing_m=0.7 * _UM, gap_m=1.2 * _UM, depth_m=0.45 * _UM,
         boost_hz=12500, playback_bw_hz=14500,
-        bump_hz=70, headroom_db=5.0, hum_db=-70.0, print_through_db=-52.0, dropouts_per_min=2.0,
+        bump_hz=70, headroom_db=3.0, hum_db=-70.0, print_through_db=-52.0, dropouts_per_min=2.0,
         layer_thickness_m=18 * _UM, capstan_diameter_m=2.4 * _MM, roller_diameter_m=10 * _MM,
         reel_radius_m=18 * _MM, motor_hz=33.0, speed_tolerance_pct=1.5, azimuth_tolerance_arcmin=4),
     DeckPreset(
         name="sony-tc-260", title="Sony TC-260", made="Sony, Japan, 1967",
-        boost_db=8.74, flutter_scale_pct=0.0801, hiss_db=-65.98,  # calibrated
+        boost_db=7.30, flutter_scale_pct=0.0801, hiss_db=-61.05,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=50.0, upper_hz=15000.0, snr_db=50.0,
         wow_flutter_pct=0.19, eq="NAB",
         sources=("Analog Soundware, 'Sony TC-260' (https://www.analogsoundware.com/rr/sony-tc-260): "
@@ -174,11 +174,11 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         notes="smuggled by sailors; quarter-track stereo, used here one track",
         track_width_m=1.0 * _MM, spacing_m=1.0 * _UM, gap_m=2.0 * _UM, depth_m=1 * _UM,
         boost_hz=15000, playback_bw_hz=17000,
-        headroom_db=8.0, hum_db=-80.0, dropouts_per_min=0.5, capstan_diameter_m=9 * _MM,
+        headroom_db=3.5, hum_db=-80.0, dropouts_per_min=0.5, capstan_diameter_m=9 * _MM,
         motor_hz=25.0, speed_tolerance_pct=0.8, azimuth_tolerance_arcmin=2, formulation="Fe2O3 (Sony PR-150)"),
     DeckPreset(
         name="sony-tc-129", title="Sony TC-129", made="Sony, Japan, 1975",
-        boost_db=12.80, flutter_scale_pct=0.0704, hiss_db=-65.37,  # calibrated
+        boost_db=11.37, flutter_scale_pct=0.0704, hiss_db=-60.19,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=40.0, upper_hz=13000.0, snr_db=48.0,
         wow_flutter_pct=0.15,
         sources=("no published figure found in this project's sources; all three figures are "
@@ -187,7 +187,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
               "48 dB, 0.15 % (normal tape, no Dolby)",
         track_width_m=0.6 * _MM, spacing_m=0.6 * _UM, gap_m=1.0 * _UM, depth_m=0.4 * _UM,
         boost_hz=13000, playback_bw_hz=15000,
-        bump_hz=60, headroom_db=6.0, hum_db=-85.0, print_through_db=-54.0, dropouts_per_min=1.0,
+        bump_hz=60, headroom_db=3.0, hum_db=-85.0, print_through_db=-54.0, dropouts_per_min=1.0,
         layer_thickness_m=18 * _UM, capstan_diameter_m=2.5 * _MM, roller_diameter_m=11 * _MM,
         reel_radius_m=18 * _MM, motor_hz=40.0, speed_tolerance_pct=1.0, azimuth_tolerance_arcmin=2),
 ]}
