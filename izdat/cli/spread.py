@@ -152,7 +152,7 @@ def lineage(
         how = r["deck"] or r["lathe"] or ""
         maker = "abroad / the state" if r["maker"] is None else f"person {r['maker']}"
         giver = r.get("giver")
-        handed = f" handed over by person {giver}" if giver is not None and giver != r["maker"] else ""
+        handed = f" (handed over by person {giver})" if giver is not None and giver != r["maker"] else ""
         print(f"copy {r['id']:>9}  gen {r['generation']:>2}  {r['medium']:<8} {r['made']}  {r['city']:<12} "
               f"made by {maker}{' on ' + how if how else ''} for person {r['owner']}{handed}, "
               f"{r['price_rub']:.2f} rub, {r['fate']}{' (fake)' if r['fake'] else ''}")
