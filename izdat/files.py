@@ -85,7 +85,10 @@ def atomic_path(path: str | Path):
     folder = path.parent
     suffix = ".part" + path.suffix
     with _held():
-        created = _make_folders(folder)
+        try:
+            created = _make_folders(folder)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {folder}: {_reason(exc)}") from None
         try:
             _clean_stale_parts(folder, path.name, suffix)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_owner_tag()}-", suffix=suffix, dir=folder)
@@ -103,8 +106,13 @@ def atomic_path(path: str | Path):
             os.unlink(tmp)
         _remove_folders(created)
         if isinstance(exc, OSError) and not isinstance(exc, IzdatError):
-            raise OutputError(f"cannot write {path}: {_reason(exc)}") from None
+            raise OutputError(f"cannot write {_shown(path)}: {_reason(exc)}") from None
         raise
+
+
+def _shown(path: Path) -> Path:
+    """The path a user knows: a file in a staging folder by its place in the output folder."""
+    return path.parent.parent / path.name if path.parent.name.startswith(STAGE_PREFIX) else path
 
 
 @contextlib.contextmanager
@@ -122,7 +130,10 @@ def staged_folder(outdir: str | Path):
     outdir = Path(outdir)
     _check_creatable(outdir)
     with _held():
-        created = _make_folders(outdir)
+        try:
+            created = _make_folders(outdir)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {outdir}: {_reason(exc)}") from None
         try:
             clean_stale(outdir)
             stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{_owner_tag()}-", dir=outdir))

@@ -230,6 +230,18 @@ def test_a_failed_run_does_not_leave_a_new_empty_output_folder(tmp_path):
     assert not (tmp_path / "c").exists()
 
 
+def test_a_folder_that_cannot_be_made_gives_one_sentence(tmp_path, monkeypatch):
+    def refuse(path, *args, **kw):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+    monkeypatch.setattr(os, "mkdir", refuse)
+    for writer in (staged_folder, atomic_path):
+        with pytest.raises(OutputError, match="cannot write to .*: Permission denied"):
+            with writer(tmp_path / "a" / "b"):
+                pass
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == []
+
+
 def test_atomic_path_refuses_a_directory_with_one_sentence(tmp_path):
     (tmp_path / "played.wav").mkdir()
     with pytest.raises(OutputError, match="played.wav is a directory; izdat will not replace it"):
