@@ -20,6 +20,8 @@ from izdat.gramophone import Gramophone, GroovePath
 from izdat.groove import equalisation, parse_rpm
 from izdat.optical import MAX_PIXELS, OpticalReader, load_picture, read_meta
 from izdat.optical._read import output_rate
+from izdat.optical._vector import NoVectorGroove, draw_vector_report, is_svg, read_vectors
+from izdat._check import check_number
 from izdat.progress import console, progress
 
 
@@ -41,7 +43,8 @@ def play(
     out: Path = typer.Option(..., "-o", "--out", help="Audio file to write (WAV, FLAC …)."),
     meta: Optional[Path] = typer.Option(None, help="izdat record.json (default: the one beside the picture)."),
     rpm: str = typer.Option("78", help="Speed the record was cut at (rev/min), without record.json."),
-    dpi: Optional[float] = typer.Option(None, help="Picture resolution (dots per inch) (default: from the picture); an SVG is drawn at it (default 1200)."),
+    dpi: Optional[float] = typer.Option(None, help="Picture resolution (dots per inch) (default: from the picture); an SVG drawn with --raster is drawn at it (default 1200)."),
+    raster: Optional[float] = typer.Option(None, help="Read an SVG as a picture drawn at this DPI instead of following its groove's path (an SVG whose groove is a picture is drawn at --dpi)."),
     eq: Optional[str] = typer.Option(None, help="Playback curve: none, riaa, blumlein, columbia, aes, nab (default: record.json's, else none)."),
     rate: float = typer.Option(44_100.0, help="Output sample rate (Hz)."),
     report: Optional[Path] = typer.Option(None, help="PNG to draw the tracked groove on, for a person to check."),
@@ -61,10 +64,23 @@ def play(
         _check_outputs(picture, report, (".png",), "--report")
         if _same(out, report):
             raise OutputError(f"-o and --report are the same file ({out}); give the report another name")
+    if raster is not None:
+        raster = check_number("--raster", raster, 50.0, 20_000.0, "dots per inch", error=PictureError)
+        if not is_svg(picture):
+            raise PictureError(f"--raster draws an SVG at a resolution; {picture.name} is not an SVG (.svg, .svgz)")
+    vector = is_svg(picture) and raster is None
     with progress() as bar:
         task = bar.add_task("reading the groove", total=None)
-        groove, m = read_groove(picture, meta=meta, rpm=rpm, dpi=dpi, max_pixels=max_pixels, dark_groove=dark_groove,
-                                 passes=passes)
+        groove = None
+        if vector:
+            try:
+                groove, m = _read_vectors(picture, meta=meta, rpm=rpm, rate=rate)
+            except NoVectorGroove as exc:
+                if not exc.images:
+                    raise
+        if groove is None:
+            groove, m = read_groove(picture, meta=meta, rpm=rpm, dpi=raster or dpi, max_pixels=max_pixels,
+                                    dark_groove=dark_groove, passes=passes)
         bar.update(task, total=1, completed=1)
     curve = equalisation(eq) if eq else (m.eq if m else equalisation("none"))
     if needle == "stylus":
@@ -74,20 +90,52 @@ def play(
         audio = groove.playback(eq=curve, gain_m=m.gain_m if m else None, sample_rate=rate)
     r = groove.radius_m[groove.program_start:groove.program_end] * 1e3
     pitch = groove.pitch_um()
-    console.print(
-        f"spiral centre ({groove.centre_px[0]:.1f}, {groove.centre_px[1]:.1f}) px, groove from "
-        f"{r[:groove.samples_per_rev].mean():.1f} to {r[-groove.samples_per_rev:].mean():.1f} mm in "
-        f"{(groove.program_end - groove.program_start) / groove.samples_per_rev:.1f} turns, pitch "
-        f"{(pitch.min() if pitch.size else 0):.0f}–{(pitch.max() if pitch.size else 0):.0f} µm, {groove.direction}, "
-        f"starting at {groove.start_angle_deg:.1f}°; {groove.duration_s:.2f} s at {groove.rpm:.4g} rpm, "
-        f"eq {curve.name}; picture blur {groove.notes.get('blur_px', 0.0):.2f} px; "
-        f"tracking confidence {groove.confidence * 100:.1f} %", markup=False)
+    if "vertex_snr_db" in groove.notes:
+        _print_vector(groove, curve)
+    else:
+        console.print(
+            f"spiral centre ({groove.centre_px[0]:.1f}, {groove.centre_px[1]:.1f}) px, groove from "
+            f"{r[:groove.samples_per_rev].mean():.1f} to {r[-groove.samples_per_rev:].mean():.1f} mm in "
+            f"{(groove.program_end - groove.program_start) / groove.samples_per_rev:.1f} turns, pitch "
+            f"{(pitch.min() if pitch.size else 0):.0f}–{(pitch.max() if pitch.size else 0):.0f} µm, {groove.direction}, "
+            f"starting at {groove.start_angle_deg:.1f}°; {groove.duration_s:.2f} s at {groove.rpm:.4g} rpm, "
+            f"eq {curve.name}; picture blur {groove.notes.get('blur_px', 0.0):.2f} px; "
+            f"tracking confidence {groove.confidence * 100:.1f} %", markup=False)
     # the audio and the report together or neither: both are written beside their places first
     with atomic_path(out) as wav, (atomic_path(report) if report is not None else nullcontext()) as drawn:
         save(audio, wav)
         if report is not None:
-            _report(picture, groove, drawn, max_pixels)
+            if "vertex_snr_db" in groove.notes:
+                draw_vector_report(groove, drawn)
+            else:
+                _report(picture, groove, drawn, max_pixels)
     typer.echo(str(out))
+
+
+def _read_vectors(picture: Path, *, meta: Optional[Path], rpm: str, rate: float):
+    """The groove followed along the SVG's path, with the record.json found for it (izdat's own
+    record.svg: its speed, samples a turn, programme and curve)."""
+    if meta is None and (picture.parent / "record.json").is_file():
+        meta = picture.parent / "record.json"
+    m = read_meta(meta) if meta is not None else None
+    return read_vectors(picture, rpm=m.rpm if m else parse_rpm(rpm), meta=m, sample_rate=rate), m
+
+
+def _print_vector(groove, curve) -> None:
+    n = groove.notes
+    a, b = groove.program_start, groove.program_end
+    r = groove.radius_m[a:b] * 1e3
+    spr = groove.sample_rate * 60 / groove.rpm
+    grid = "on the vertices' own grid" if n["on_vertex_grid"] else "at the output rate"
+    console.print(
+        f"vector groove: {n['vertices']} points ({n['unit']}), spiral centre ({groove.centre_m[0] * 1e3:.4f}, "
+        f"{groove.centre_m[1] * 1e3:.4f}) mm, programme from {r[:groove.samples_per_rev].mean():.2f} to "
+        f"{r[-groove.samples_per_rev:].mean():.2f} mm in {(b - a) / spr:.2f} turns, pitch "
+        f"{n['pitch_m'] * 1e6:.0f} µm, {groove.direction}, starting at {n['programme_start_angle_deg']:.1f}°; "
+        f"{groove.duration_s:.3f} s at {groove.rpm:.4g} rpm, eq {curve.name}; sampled "
+        f"{grid}, {spr:.2f} a turn "
+        f"({groove.sample_rate:.1f} Hz); against the vertices' own radius: {n['vertex_snr_db']:.1f} dB SNR "
+        f"over {n['vertices_in_programme']} points of the programme", markup=False)
 
 
 #: Audio files ``izdat play`` writes (16-bit PCM).
