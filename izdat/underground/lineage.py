@@ -772,7 +772,7 @@ def _price(rub: float, wages: tuple[float, float]) -> str:
     if rub <= 0:
         return "it cost nothing"
     low, high = wages
-    return (f"it cost {rub:.2f} roubles, {100 * rub / high:.1f}–{100 * rub / low:.1f} % of an engineer's monthly "
+    return (f"it cost {rub:.2f} rouble{'' if rub == 1 else 's'}, {100 * rub / high:.1f}–{100 * rub / low:.1f} % of an engineer's monthly "
             f"wage ({low:.0f}–{high:.0f} roubles)")
 
 
