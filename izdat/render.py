@@ -100,7 +100,7 @@ def check_memory(diameter_m: float, dpi: float, bits: int = 8, *, available: int
         advice = f"{fit} DPI would fit" + (" (or 8 bits at a higher DPI)" if bits == 16 else "")
     else:
         advice = "no DPI from 50 up would fit; cut a smaller disc or free memory"
-    raise GrooveError(f"record.png at {dpi:g} DPI ({size} x {size} px, {bits}-bit, {picture / 2**30:.1f} GiB) "
+    raise GrooveError(f"the picture at {dpi:g} DPI ({size} x {size} px, {bits}-bit, {picture / 2**30:.1f} GiB) "
                       f"needs about {need / 2**30:.1f} GiB of memory to draw and write, but only "
                       f"{available / 2**30:.1f} GiB is available; {advice}")
 

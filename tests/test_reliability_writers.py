@@ -625,7 +625,10 @@ def kill_loop(runner, tmp_path, argv_old, argv_new, out, *, kills, seed):
         final = cleaned if cleaned is not None else at_once
         if final not in (previous, new):
             FIGURES["bytes_lost"] += size_of(previous, out)
-        assert final in (previous, new), f"kill {i} ({sig.name}) left the folder neither as before nor complete"
+        assert final in (previous, new), (
+            f"kill {i} ({sig.name}) left the folder neither as before nor complete: differs from before in "
+            f"{sorted(k for k in set(final) | set(previous) if final.get(k) != previous.get(k))}, from the new "
+            f"output in {sorted(k for k in set(final) | set(new) if final.get(k) != new.get(k))}")
         if sig == signal.SIGTERM:
             assert at_once in (previous, new)
         FIGURES["mixed_until_next_run"] += at_once not in (previous, new)
