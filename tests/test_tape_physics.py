@@ -91,3 +91,41 @@ def test_quiet_copy_keeps_bias_and_level_but_not_noise():
     d = quiet(TapeDeck("vesna", bias=1.5, record_level_db=2.0))
     assert (d.bias, d.record_level_db, d.speed_error_pct, d.preset.dropouts_per_min) == (1.5, 2.0, 0.0, 0.0)
     assert mol_db(TapeDeck("vesna")) == pytest.approx(mol_db(TapeDeck("vesna", seed=5)), abs=0.05)
+
+
+# -- item 1: short-wavelength saturation (MOL and SOL as a service manual measures them) ----------
+
+@pytest.fixture(scope="module")
+def mol_sol():
+    from izdat.tape.service import sol_db
+    return {name: (mol_db(TapeDeck(name)), sol_db(TapeDeck(name))) for name in PRESETS}
+
+
+@pytest.mark.parametrize("name", [n for n in PRESETS if PRESETS[n].upper_hz > 10_000])
+def test_sol_at_10khz_lies_below_mol_more_so_at_low_speed(name, mol_sol):
+    """Before: the largest 10 kHz output was 13–17 dB above the 315 Hz 3 % point."""
+    mol, sol = mol_sol[name]
+    gap = mol - sol
+    speed = PRESETS[name].speed_cm_s
+    if speed < 5:
+        assert 2.0 <= gap <= 7.0, (mol, sol)
+    else:
+        assert 0.5 <= gap < 4.0, (mol, sol)
+
+
+def test_sol_margin_grows_as_the_speed_falls(mol_sol):
+    by_speed = {}
+    for name, (mol, sol) in mol_sol.items():
+        if PRESETS[name].upper_hz > 10_000:
+            by_speed.setdefault(PRESETS[name].speed_cm_s, []).append(mol - sol)
+    gaps = [np.mean(by_speed[v]) for v in (19.05, 9.53, 4.76)]
+    assert gaps[0] < gaps[1] < gaps[2], gaps
+
+
+def test_loud_treble_compresses_the_upper_limit_falls_at_operating_level():
+    """elektronika-302: measured at operating level instead of −20 dB the upper limit used to widen
+    (9997 → 10124 Hz); the tape now loses treble there."""
+    from izdat.tape.meter import frequency_response
+    deck = quiet(TapeDeck("elektronika-302"))
+    low, high = (frequency_response(deck, level_db=lv)["upper_hz"] for lv in (-20.0, 0.0))
+    assert high < 0.97 * low, (low, high)          # 10048 → 9512 Hz

@@ -26,7 +26,7 @@ import scipy.signal as sps
 from izdat._check import _typed, check_int, check_number
 from izdat.audio import Audio
 from izdat.errors import IzdatError
-from izdat.tape import heads
+from izdat.tape import heads, preisach
 from izdat.tape.preisach import BiasedRecording
 from izdat.tape.presets import PRESETS, DeckPreset
 from izdat.tape.transport import CONTROL_RATE_HZ, Transport, warp
@@ -39,6 +39,8 @@ REFERENCE_DBFS = -12.0
 MAINS_HZ = 50.0
 #: The tone the record level is aligned with (the MOL tone of a service manual), Hz.
 _ALIGN_HZ = 315.0
+#: The extra bias (units of the optimum) at which the self-erasure's treble loss is computed exactly.
+_ZONE_SPAN = 2.0
 #: Sample-rate limits for the decks, Hz.
 _MIN_RATE_HZ, _MAX_RATE_HZ = 8000.0, 192000.0
 _ARCMIN = np.pi / (180 * 60)
@@ -309,7 +311,7 @@ class TapeDeck:
         t1, t2 = self._t1_t2()
         return heads.record_chain(float(fs_hz), t1, t2, min(p.boost_hz, 0.42 * fs_hz), p.boost_db,
                                   p.boost_q, p.speed_m_s, self.bias if bias is None else float(bias),
-                                  p.depth_m)
+                                  p.depth_m, p.record_zone_m)
 
     def playback_chain(self, fs_hz: float, azimuth_error_rad: float) -> heads.LinearChain:
         p = self.preset
@@ -327,14 +329,15 @@ class TapeDeck:
         above the reference level in rms too). Issue 16: the 3 % field was once applied to the rms
         level, which put every deck's 3 % point 3 dB lower than its preset said.
 
-        The third harmonic is read at the output, after the playback chain, which lifts it by
-        ρ = |P(3f)/P(f)| over the tape's own (the playback EQ's treble rise: 1.5 dB at 4.76 cm/s),
+        The third harmonic is read at the output, after the record-zone loss and the playback chain,
+        which lift it by ρ = |P(3f)/P(f)| over the remanence's own (the playback EQ's treble rise: 1.5 dB at 4.76 cm/s),
         so the tape's remanence is taken to 3 %/ρ.
         """
         p = self.preset
         f = np.array([_ALIGN_HZ, 3 * _ALIGN_HZ])
         eq = abs(self.record_chain(fs_hz, bias=1.0).response(f[:1])[0])
-        play = np.abs(self.playback_chain(fs_hz, 0.0).response(f))
+        play = (np.abs(self.playback_chain(fs_hz, 0.0).response(f))
+                * np.abs(heads.after_zone_chain(fs_hz, p.speed_m_s, p.record_zone_m).response(f)))
         peak_at_ref = np.sqrt(2.0) * 10 ** (REFERENCE_DBFS / 20) * eq
         h_ref = self._optimum.field_at(round(0.03 * play[0] / play[1], 6)) / 10 ** (p.headroom_db / 20)
         return h_ref / peak_at_ref * 10 ** (self.record_level_db / 20)
@@ -347,6 +350,7 @@ class TapeDeck:
         if fs_hz not in self._gains:
             f = np.array([1000.0])
             lin = (abs(self.record_chain(fs_hz, bias=1.0).response(f)[0])
+                   * abs(heads.after_zone_chain(fs_hz, self.preset.speed_m_s, self.preset.record_zone_m).response(f)[0])
                    * abs(self.playback_chain(fs_hz, 0.0).response(f)[0]))
             self._gains[fs_hz] = 1.0 / (lin * self._field_gain(fs_hz) * self._optimum.small_signal_gain)
         return self._gains[fs_hz]
@@ -381,7 +385,7 @@ class TapeDeck:
         x = audio.samples
         # record EQ and the head field
         h = self.record_chain(fs)(x) * np.float32(self._field_gain(fs))
-        m = self.hysteresis.magnetise(h)
+        m = self._record_field(h, fs)
         # time base: tape position j holds the signal of real time (j − dev)/(1 + ε)
         ratio = 1.0 + self.speed_error_pct / 100.0
         n_tape = int(np.floor(m.size * ratio))
@@ -395,6 +399,26 @@ class TapeDeck:
         m += rng.standard_normal(m.size, dtype=np.float32) * np.float32(10 ** (p.hiss_db / 20))
         return Tape(m, fs, p.speed_cm_s, p.kind, p.formulation, self.azimuth_rad,
                     (f"recorded on {p.name}",))
+
+    def _record_field(self, h: np.ndarray, fs: float) -> np.ndarray:
+        """The remanence written by the head field ``h``, with the treble's self-erasure.
+
+        The short-wavelength part of the field biases the recording itself (:func:`preisach.self_bias`):
+        the sensitivity falls as b/b_eff and the recording zone moves out by Δb = b_eff − b, a treble
+        loss e^(−k·ZONE_M_PER_BIAS·Δb), applied as a cross-fade towards a copy of the remanence through
+        that loss at Δb = ``_ZONE_SPAN`` (exact there and at Δb = 0, linear in amplitude between).
+        With no bias (under 0.05) the recording is the bare remanence curve."""
+        p = self.preset
+        after = heads.after_zone_chain(fs, p.speed_m_s, p.record_zone_m)
+        if self.bias < 0.05:
+            return after(self.hysteresis.magnetise(h))
+        gain, extra = preisach.self_bias(h, fs, p.speed_m_s, p.record_zone_m, self.bias)
+        m = after(self.hysteresis.magnetise(h, gain))
+        w = np.minimum(extra * np.float32(1.0 / _ZONE_SPAN), np.float32(1.0))
+        if float(w.max(initial=0.0)) > 1e-3:
+            lost = heads.zone_chain(fs, p.speed_m_s, heads.ZONE_M_PER_BIAS * _ZONE_SPAN)(m)
+            m = m + w * (lost - m)
+        return m
 
     def play(self, tape: Tape) -> Audio:
         """Play ``tape`` on this deck and return the line output as :class:`Audio`."""

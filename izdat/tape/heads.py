@@ -117,7 +117,7 @@ class LinearChain:
     def response(self, f_hz) -> np.ndarray:
         """Complex response at ``f_hz`` (FIR delay removed)."""
         f = np.atleast_1d(np.asarray(f_hz, dtype=np.float64))
-        _, h = sps.sosfreqz(self.sos, worN=f, fs=self.fs_hz)
+        h = sps.sosfreqz(self.sos, worN=f, fs=self.fs_hz)[1] if len(self.sos) else np.ones(f.size, complex)
         if self.fir is not None:
             _, hf = sps.freqz(self.fir.astype(np.float64), worN=f, fs=self.fs_hz)
             delay = (self.fir.size - 1) // 2
@@ -151,6 +151,20 @@ def _loss_fir(fs_hz, speed_m_s, spacing_m, depth_m, gap_m, track_width_m, angle_
 #: Bertram 1994 §9; 0.3 µm per unit, assumption). Its loss e^(−k·Δx) is the over-bias treble loss;
 #: under-bias moves it nearer the gap and gives treble back.
 ZONE_M_PER_BIAS = 0.3e-6
+#: The most treble current the record amplifier adds to make up that loss, dB.
+ZONE_BOOST_MAX_DB = 20.0
+
+
+def zone_loss(f_hz, speed_m_s, zone_m):
+    """The record-zone loss e^(−k·zone_m), floored at −ZONE_BOOST_MAX_DB (linear, real).
+
+    The written remanence is averaged over the recording zone, ``zone_m`` past the gap at the
+    optimum bias: a treble loss after the recording, which the record amplifier makes up with more
+    treble current before it — so loud treble meets the coating's saturation at a higher field than
+    the bass does (the short-wavelength saturation of tape; Bertram 1994 §9, Mallinson 1993 ch. 6).
+    """
+    k = 2 * np.pi * np.asarray(f_hz, dtype=np.float64) / speed_m_s
+    return np.maximum(np.exp(-k * zone_m), 10 ** (-ZONE_BOOST_MAX_DB / 20))
 
 
 def bias_response(f_hz, speed_m_s, bias, depth_m):
@@ -173,11 +187,9 @@ def bias_response(f_hz, speed_m_s, bias, depth_m):
     return ratio * np.exp(-k * ZONE_M_PER_BIAS * (bias - 1.0))
 
 
-def _bias_fir(fs_hz, speed_m_s, bias, depth_m):
-    """Linear-phase FIR (LOSS_TAPS) of :func:`bias_response` (frequency sampling + Hann window)."""
+def _fir(mag):
+    """Linear-phase FIR (LOSS_TAPS) of the magnitude ``mag`` sampled on rfftfreq(512)."""
     n = 512
-    f = np.fft.rfftfreq(n, 1 / fs_hz)
-    mag = bias_response(f, speed_m_s, bias, depth_m)
     h = np.fft.fftshift(np.fft.irfft(mag, n))
     c = n // 2
     half = LOSS_TAPS // 2
@@ -185,9 +197,23 @@ def _bias_fir(fs_hz, speed_m_s, bias, depth_m):
     return taps / taps.sum() * mag[0]
 
 
+@functools.lru_cache(maxsize=64)
+def after_zone_chain(fs_hz, speed_m_s, zone_m):
+    """The record-zone loss :func:`zone_loss` applied to the written remanence (FIR)."""
+    f = np.fft.rfftfreq(512, 1 / fs_hz)
+    return LinearChain(np.zeros((0, 6)), _fir(zone_loss(f, speed_m_s, zone_m)), fs_hz)
+
+
+@functools.lru_cache(maxsize=64)
+def zone_chain(fs_hz, speed_m_s, zone_m):
+    """The treble loss e^(−k·zone_m) of a recording zone moved ``zone_m`` further from the gap, as a
+    linear-phase FIR (LOSS_TAPS)."""
+    return LinearChain(np.zeros((0, 6)), _loss_fir(fs_hz, speed_m_s, zone_m, 1e-12, 0.0, 0.0, 0.0), fs_hz)
+
+
 @functools.lru_cache(maxsize=256)
 def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q, speed_m_s=0.0, bias=1.0,
-                 depth_m=1e-6):
+                 depth_m=1e-6, zone_m=0.0):
     """Record equalisation: the standard flux curve times the maker's treble boost (peaking), and
     the treble change of ``bias`` against the optimum (:func:`bias_response`; none at the optimum,
     where the record-side losses are folded into the aligned boost, module docstring).
@@ -205,7 +231,13 @@ def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q, speed_m_s=0.0
     sos.append(_bilinear_sos(b_s, a_s, fs_hz, 1 / (2 * np.pi * t2)))
     if boost_db:
         sos.append(_peaking_sos(boost_hz, boost_db, boost_q, fs_hz))
-    fir = _bias_fir(fs_hz, speed_m_s, bias, depth_m) if bias != 1.0 and speed_m_s > 0 else None
+    fir = None
+    if speed_m_s > 0:  # the treble current that makes up the record-zone loss, and the bias's change
+        f = np.fft.rfftfreq(512, 1 / fs_hz)
+        mag = 1.0 / zone_loss(f, speed_m_s, zone_m)
+        if bias != 1.0:
+            mag = mag * bias_response(f, speed_m_s, bias, depth_m)
+        fir = _fir(mag)
     return LinearChain(np.concatenate(sos), fir, fs_hz)
 
 

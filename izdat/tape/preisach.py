@@ -45,7 +45,7 @@ import numba
 import numpy as np
 from scipy.stats import gennorm
 
-__all__ = ["BiasedRecording", "OPTIMUM_BIAS", "SWITCHING_SPREAD"]
+__all__ = ["BiasedRecording", "OPTIMUM_BIAS", "SWITCHING_SPREAD", "self_bias"]
 
 #: σ of ln(hk), the log-normal switching-field spread (as in izdat.tape.erase).
 SWITCHING_SPREAD = 0.30
@@ -114,10 +114,12 @@ def _lookup(table, inv_step, h):
 
 
 @numba.njit(cache=True)
-def _record_2x(table, h):
-    """The remanence of ``h`` at 2× its rate (Catmull-Rom midpoints) decimated by the 7-tap half-band
-    (−1, 0, 9, 16, 9, 0, −1)/32 back to the input rate."""
+def _record_2x(table, h, g):
+    """The remanence of ``h``·``g`` at 2× its rate (Catmull-Rom midpoints of ``h``, mean of ``g``)
+    decimated by the 7-tap half-band (−1, 0, 9, 16, 9, 0, −1)/32 back to the input rate. ``g`` is
+    the sensitivity left by the signal's own short-wavelength field (1 = none taken; size 1 = all 1)."""
     n = h.size
+    varying = g.size == n
     inv_step = (table.size - 1) / (2.0 * TABLE_H)
     x2 = np.empty(2 * n, dtype=np.float64)
     for i in range(n):
@@ -126,8 +128,14 @@ def _record_2x(table, h):
         a2 = h[i + 1] if i + 1 < n else h[n - 1]
         a3 = h[i + 2] if i + 2 < n else h[n - 1]
         mid = (-a0 + 9.0 * a1 + 9.0 * a2 - a3) * 0.0625
-        x2[2 * i] = _lookup(table, inv_step, a1)
-        x2[2 * i + 1] = _lookup(table, inv_step, mid)
+        if varying:
+            g0 = g[i]
+            g1 = 0.5 * (g[i] + g[i + 1]) if i + 1 < n else g[i]
+            x2[2 * i] = _lookup(table, inv_step, a1 * g0)
+            x2[2 * i + 1] = _lookup(table, inv_step, mid * g1)
+        else:
+            x2[2 * i] = _lookup(table, inv_step, a1)
+            x2[2 * i + 1] = _lookup(table, inv_step, mid)
     y = np.empty(n, dtype=np.float32)
     last = x2.size - 1
     for i in range(n):
@@ -138,6 +146,51 @@ def _record_2x(table, h):
             y[i] = (16.0 * x2[j] + 9.0 * (x2[max(j - 1, 0)] + x2[min(j + 1, last)])
                     - x2[max(j - 3, 0)] - x2[min(j + 3, last)]) * (1.0 / 32.0)
     return y
+
+
+def self_bias(h: np.ndarray, fs_hz: float, speed_m_s: float, zone_m: float, bias: float,
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The signal's own short-wavelength field acting as bias: (sensitivity, extra bias) per sample.
+
+    Signal components whose wavelength is shorter than about 2π times the recording zone
+    ``zone_m`` (above f_c = v/(2π·zone)) swing during a tape element's passage through the zone,
+    as the bias does: they add to the AC field that sets the freezing point, so the effective bias
+    is b_eff = √(b² + (Ĥ_hf/Hb₀)²), Ĥ_hf the peak of that part of the field (its envelope, 1 ms)
+    and Hb₀ = OPTIMUM_BIAS the optimum bias field. The recording then loses sensitivity as b/b_eff
+    (the returned gain on the field) and the zone moves out by b_eff − b (the returned extra bias,
+    whose treble loss the deck applies): loud treble saturates and erases itself, the more so at
+    low speed, where f_c is lower and the record EQ lifts the treble more (Bertram 1994 §9.4,
+    Mallinson 1993 ch. 6: self-erasure and the short-wavelength saturation of biased tape).
+    """
+    import scipy.signal as sps
+    h = np.ascontiguousarray(h, dtype=np.float32)
+    fc = min(speed_m_s / (2 * np.pi * zone_m), 0.4 * fs_hz)
+    b, a = sps.butter(2, fc, btype="highpass", fs=fs_hz)
+    env = float(np.exp(-1.0 / (1e-3 * fs_hz)))
+    return _self_bias_run(h, b[0], b[1], b[2], a[1], a[2], env, float(bias), 1.0 / OPTIMUM_BIAS)
+
+
+@numba.njit(cache=True)
+def _self_bias_run(h, b0, b1, b2, a1, a2, env, bias, inv_b0):
+    """One pass: 2nd-order high-pass (direct form II transposed), one-pole power envelope, gain."""
+    n = h.size
+    gain = np.empty(n, dtype=np.float32)
+    extra = np.empty(n, dtype=np.float32)
+    z1 = 0.0
+    z2 = 0.0
+    power = 0.0
+    bb = bias * bias
+    for i in range(n):
+        x = h[i]
+        y = b0 * x + z1
+        z1 = b1 * x - a1 * y + z2
+        z2 = b2 * x - a2 * y
+        power = env * power + (1.0 - env) * y * y
+        q = 2.0 * power * inv_b0 * inv_b0
+        b_eff = np.sqrt(bb + q)
+        gain[i] = bias / b_eff
+        extra[i] = b_eff - bias
+    return gain, extra
 
 
 def harmonics(amplitude: float, bias: float = 1.0, n: int = 512) -> np.ndarray:
@@ -175,12 +228,16 @@ class BiasedRecording:
         """m(Hs) on a uniform grid of TABLE_N points over ±TABLE_H."""
         return _table(self.bias)
 
-    def magnetise(self, h: np.ndarray) -> np.ndarray:
-        """Recorded remanence (float32, M/Ms) for the signal field ``h`` (units of the median hk)."""
+    def magnetise(self, h: np.ndarray, gain: np.ndarray | None = None) -> np.ndarray:
+        """Recorded remanence (float32, M/Ms) for the signal field ``h`` (units of the median hk),
+        optionally with a per-sample sensitivity ``gain`` (the self-bias of :func:`self_bias`)."""
         h64 = np.ascontiguousarray(h, dtype=np.float64)
         if h64.size == 0:
             return np.zeros(0, dtype=np.float32)
-        return _record_2x(self.table, h64)
+        g = np.ones(1) if gain is None else np.ascontiguousarray(gain, dtype=np.float64)
+        if g.size not in (1, h64.size):
+            raise ValueError("gain must have one value per field sample")
+        return _record_2x(self.table, h64, g)
 
     @functools.cached_property
     def small_signal_gain(self) -> float:
