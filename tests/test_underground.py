@@ -75,12 +75,15 @@ def test_generations_grow_one_per_copy(run):
 
 
 def test_bone_confiscations_surge_after_the_ban(run):
+    """A bone record made after the 1958 ban is far likelier to be confiscated (the ban curbs
+    production too, so the count of confiscations need not rise: issue 18)."""
     _, _, h = run
-    conf = (h.ci[:, C_FATE] == 2) & (h.ci[:, C_MEDIUM] == 1)
-    y = 1946 + h.cf[conf, F_ENDED] / DAYS_PER_YEAR
-    before = ((y >= 1950) & (y < 1958)).sum() / 8
-    after = ((y >= 1958) & (y < 1966)).sum() / 8
-    assert after > 2 * before
+    bone = (h.ci[:, C_MEDIUM] == 1) & (h.ci[:, C_FAKE] == 0)
+    y = 1946 + h.cf[:, F_MADE] / DAYS_PER_YEAR
+    conf = h.ci[:, C_FATE] == 2
+    before, after = bone & (y >= 1950) & (y < 1958), bone & (y >= 1958) & (y < 1966)
+    assert before.sum() > 50 and after.sum() > 20
+    assert conf[after].mean() > 2 * conf[before].mean()
     assert len(h.arrests) > 0
 
 

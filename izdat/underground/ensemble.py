@@ -8,7 +8,7 @@ from izdat.underground.errors import SpreadError
 from izdat.underground.scenario import Scenario
 from izdat.underground.simulate import simulate
 from izdat.underground.society import build_society
-from izdat.underground.summary import summarize
+from izdat.underground.summary import calibration, measures, summarize
 
 __all__ = ["run_one", "run_ensemble", "ENSEMBLE_KEYS"]
 
@@ -24,12 +24,14 @@ def run_one(people: int, scenario_data: dict, scenario_text: str, seed: int, sta
     out = {k: s[k] for k in ENSEMBLE_KEYS}
     out.update({f"copies_{m}": v for m, v in s["copies_by_medium"].items()})
     out["seed"] = seed
+    out["measures"] = measures(history, society, scenario)      # the calibration's figures and yearly curves
     return out
 
 
 def run_ensemble(people: int, scenario: Scenario, seeds, start_year: int, end_year: int,
                  cluster: str | None = None) -> dict:
-    """Run one simulation per seed; return every run plus mean, std and 95 % range per figure.
+    """Run one simulation per seed; return every run plus mean, std and 95 % range per figure, and
+    the calibration table of the ensemble (:func:`izdat.underground.summary.calibration`).
 
     ``cluster``: ``None`` runs here; ``"local"`` starts a local Dask cluster (2 workers);
     any other string is the address of an existing Dask scheduler (``tcp://host:8786``).
@@ -62,9 +64,9 @@ def run_ensemble(people: int, scenario: Scenario, seeds, start_year: int, end_ye
                 local.close()
     stats = {}
     for key in runs[0]:
-        if key == "seed":
+        if key in ("seed", "measures"):
             continue
         v = np.array([r[key] for r in runs], dtype=float)
         stats[key] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
                       "p2.5": float(np.percentile(v, 2.5)), "p97.5": float(np.percentile(v, 97.5))}
-    return {"runs": runs, "stats": stats}
+    return {"runs": runs, "stats": stats, "calibration": calibration([r["measures"] for r in runs])}

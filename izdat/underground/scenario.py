@@ -115,6 +115,10 @@ SCENARIO_LIMITS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("media", "cutter_copies_per_day"): (0, 255, "copies"),       # counted in a byte a day
     ("media", "bone_buyer_share"): (0, 1, ""),
     ("media", "bone_master_share"): (0, 1, ""),
+    ("media", "bone_fade_from"): (*SCENARIO_YEARS, ""),
+    ("media", "bone_fade_half_life_years"): (0, 1000, "years"),
+    ("sources", "first_lp_year"): (*SCENARIO_YEARS, ""),
+    ("state", "ban_curbs_production"): (0, 1, ""),
     ("media", "lend_probability"): (0, 1, ""),
     ("media", "lend_depth"): (0, 60, "hands"),                     # six bits of a hand-over row
     ("sources", "sailor_per_year"): (0, 100, "titles a year"),

@@ -170,6 +170,18 @@ def _acted(act_head, act_next, k, giver, owner):
     act_head[owner] = 2 * k + 1
 
 
+@numba.njit(cache=True, inline="always")
+def _bone_demand(t, P):
+    # the chance one who hears a title wants it on bone: bone_buyer_share, times ban_curbs_production
+    # from the ban, halving every bone_fade_half_life_years from bone_fade_from as tapes take the buyers
+    d = P[26]
+    if t >= P[19]:
+        d *= P[31]
+    if t > P[32]:
+        d *= 0.5 ** ((t - P[32]) / P[33])
+    return d
+
+
 @numba.njit(cache=True)
 def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_deck, lathe,
             is_cassette, customs, lp_rub, city_start, cut_ptr, cut_ids, usage,
@@ -209,9 +221,13 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
         # --- the original copy
         holder = -1
         medium = -1
-        if src <= 1:  # sailor (role 1) or tourist via a dealer (role 2)
-            want = 1 if src == 0 else 2
-            for _ in range(4000):
+        if src <= 1:  # sailor (role 1) or tourist via a dealer (role 2); the founding LP goes to a cutter
+            want = 3 if ti == int(P[30]) else (1 if src == 0 else 2)
+            if want == 3 and cut_ptr[c + 1] > cut_ptr[c]:
+                ix = cut_ptr[c] + np.random.randint(cut_ptr[c + 1] - cut_ptr[c])
+                if not _jailed(people, jailbits, term_head, term_next, arrests, cut_ids[ix], t0):
+                    holder = cut_ids[ix]
+            for _ in range(4000 if holder < 0 else 0):
                 p = lo + np.random.randint(hi - lo)
                 if role[p] == want and not _jailed(people, jailbits, term_head, term_next, arrests, p, t0):
                     holder = p
@@ -283,7 +299,7 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
         t = t0
         while True:
             # schedule hand-overs from stack_p holding copy stack_c at time t
-            mult = P[1] if role[stack_p] == 2 else 1.0
+            mult = P[1] if role[stack_p] >= 2 else 1.0      # dealers and cutters sell, to more people
             pp = min(P[0] * mult * 0.5 ** ((t - t0) / P[3]), 1.0)
             c_end = min(cf[stack_c, F_ENDED], end_day)
             e0 = indptr[stack_p]
@@ -324,8 +340,8 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                 # decide now what the contact could do with it, so dead ends never enter the heap
                 if nb_rec[j] <= tt:
                     mode = 0
-                elif P[4] <= tt < P[5] and nb_gram[j] and np.random.random() < P[26]:
-                    mode = 1
+                elif P[4] <= tt < P[5] and nb_gram[j] and (role[stack_p] == 3 or np.random.random() < _bone_demand(tt, P)):
+                    mode = 1          # a cutter's own contacts buy from him; others want one with the city's demand
                 elif stack_d < P[6] and np.random.random() < P[27]:
                     mode = 2
                 else:
@@ -415,6 +431,11 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                     cr = city[r]
                     ncut = cut_ptr[cr + 1] - cut_ptr[cr]
                     start = np.random.randint(ncut)
+                    if role[q] == 3 and city[q] == cr:        # the cutter who offered it cuts it first
+                        for j in range(ncut):
+                            if cut_ids[cut_ptr[cr] + j] == q:
+                                start = j
+                                break
                     cutter = -1
                     day = -1
                     src_copy = -1
@@ -562,9 +583,28 @@ def _titles(scenario: Scenario, society: Society, start_year: int, end_year: int
     return titles[np.argsort(titles[:, 0], kind="stable")]
 
 
+def _founding(scenario: Scenario, society: Society, start_year: int, end_year: int, titles: np.ndarray):
+    """Add the founding LP (Leningrad 1946: Bogoslovsky buys a record from Philo, seed 003) held by a
+    cutter of its city; returns the titles and the founding title's index (-1: none)."""
+    src = scenario["sources"]
+    name, year = src["first_lp_city"], src["first_lp_year"]
+    if not name or name not in society.city_names or not start_year <= year < end_year + 1:
+        return titles, -1
+    c = society.city_names.index(name)
+    day = max(day_of_year(year), calendar_day(start_year))
+    row = np.array([[day, 0.0, c, -1.0]])
+    titles = np.concatenate([titles, row])
+    order = np.argsort(titles[:, 0], kind="stable")
+    return titles[order], int(np.flatnonzero(order == len(titles) - 1)[0])
+
+
 def _params(scenario: Scenario, end_day: float) -> tuple[np.ndarray, np.ndarray]:
     sp, med, money, st, src = scenario["spread"], scenario["media"], scenario["money"], scenario["state"], scenario["sources"]
-    P = np.zeros(30)
+    P = np.zeros(34)
+    P[30] = -1.0
+    P[31] = st["ban_curbs_production"]
+    P[32] = day_of_year(med["bone_fade_from"])
+    P[33] = max(med["bone_fade_half_life_years"], 1e-3) * DAYS_PER_YEAR
     P[29] = med["bone_master_share"]
     P[28] = sp["max_handovers"]
     P[27] = med["lend_probability"]
@@ -650,9 +690,12 @@ def _simulate(society: Society, scenario: Scenario, seed: int, start_year: int, 
     rng = np.random.default_rng([seed, 2])
     # the calendar's 1 January (a 365.25-day year put it six hours late, and copies on that day)
     end_day = calendar_day(end_year + 1)
+    founder = -1
     if titles is None:
-        titles = _titles(scenario, society, start_year, end_year, rng)
+        titles, founder = _founding(scenario, society, start_year, end_year,
+                                    _titles(scenario, society, start_year, end_year, rng))
     P, H = _params(scenario, end_day)
+    P[30] = founder
     n = society.n
     # cutters by city
     cut = np.flatnonzero(society.role == 3)

@@ -111,7 +111,7 @@ _CORE_OFF = {
               "cassette_life_years": 1000.0, "cutters_per_100k": 0.0, "bone_buyer_share": 0.0,
               "lend_probability": 0.0},
     "sources": {"sailor_per_year": 0.0, "tourist_per_year": 0.0, "radio_per_year": 0.0,
-                "lp_seized_at_border": 0.0},
+                "lp_seized_at_border": 0.0, "first_lp_city": ""},
     "state": {"bone_hazard_before_ban": 0.0, "bone_hazard_after_ban": 0.0, "tape_hazard": 0.0,
               "customs_erase": 0.0, "arrest_listener": 0.0, "arrest_maker": 0.0, "ring_size": 0,
               "fake_share": 0.0},

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from izdat.underground.scenario import Scenario
-from izdat.underground.simulate import (C_CITY, C_FATE, C_GEN, C_MEDIUM, F_ENDED, F_MADE, F_PRICE, FATES, MEDIA,
-                                        History)
+from izdat.underground.simulate import (C_CITY, C_FAKE, C_FATE, C_GEN, C_MAKER, C_MEDIUM, F_ENDED, F_MADE, F_PRICE,
+                                        FATES, MEDIA, History)
 from izdat.underground.society import DAYS_PER_YEAR, Society, population_millions, recorders_in_circulation
 
-__all__ = ["summarize", "yearly"]
+__all__ = ["summarize", "yearly", "measures", "calibration", "calibration_table", "CALIBRATION"]
 
 
 def yearly(history: History) -> dict:
@@ -61,4 +61,185 @@ def summarize(history: History, society: Society, scenario: Scenario) -> dict:
         "recorders_1985_seed_figure": float(recorders_in_circulation(1985, scenario)),
         "mean_degree": float(society.degree.mean()), "max_degree": int(society.degree.max()),
         "yearly": yearly(history),
+        "calibration": calibration([measures(history, society, scenario)]),
     }
+
+
+# -- calibration: the dated facts of the sources, each a row a historian can check ------------------
+
+#: One row per dated fact the simulation models: ``(key, source sentence, source, target text,
+#: test)``. ``test(value)`` says whether the simulated value meets the target with its tolerance.
+CALIBRATION = (
+    ("bone_first_year", "\u201cImagine to be on the back of a closed store in Leningrad during 1946 \u2026 "
+     "a gramophone record of jazz music\u201d: Bogoslowski copies it onto X-ray film",
+     "seed 003 (Scott, after Coates)", "the first bone record is cut in 1946", lambda v: 1946 <= v < 1947),
+    ("bone_first_city", "(the same)", "seed 003", "\u2026 in Leningrad", lambda v: v == "Leningrad"),
+    ("bone_peak_year", "\u201cSadly, though, Soviet officials eventually caught on, making the practice illegal "
+     "in 1958\u201d", "seed 002 (Brownlee)", "the year most bone records are cut is before 1958",
+     lambda v: v < 1958),
+    ("bone_after_ban_ratio", "\u201cby 1958, you could face imprisonment if officials found you in possession of "
+     "it\u201d", "seed 001 (SCMP)", "bone copies 1958\u20131965 below those of 1946\u20131957 (ratio < 1)",
+     lambda v: v < 1.0),
+    ("bone_early_1960s", "\u201cthe era of tape recorders began\u201d; magnitizdat \u201cthe natural replacement of "
+     "Roentgenizdat\u201d", "seed 000 (Taylor, Vasin)",
+     "bone copies a year in 1963\u20131965 under a fifth of the peak year's", lambda v: v < 0.2),
+    ("bone_cliff", "(no source gives an end date: the records fade)", "modelling choice",
+     "bone copies in the last year a lathe may cut (media.bone_end \u2212 1) under 1 % of the peak year's",
+     lambda v: v < 0.01),
+    ("tape_overtakes_year", "magnitizdat was exploited \u201cin the early 1960s onwards\u201d", "seed 000 (Taylor)",
+     "tape copies outnumber bone copies (three-year windows) from 1959\u20131963, i.e. about 1960\u201362 \u00b1 1",
+     lambda v: 1959 <= v <= 1963),
+    ("recorders_1960", "\u201c128,000 cassette recorders were in circulation by 1960\u201d", "seed 000 (Yurchak)",
+     "128,000 \u00b1 10 % (the society's owners scaled to the USSR)", lambda v: abs(v / 128_000 - 1) <= 0.10),
+    ("recorders_1985", "\u201c\u2026 which had risen to 4.7 million by 1985\u201d", "seed 000 (Yurchak)",
+     "4.7 million \u00b1 5 %", lambda v: abs(v / 4.7e6 - 1) <= 0.05),
+    ("bone_price_rub", "\u201cA single disc only cost about one ruble on the black market\u201d",
+     "seed 002 (Brownlee)", "1 rouble \u00b1 0.05 (mean of bone records sold)", lambda v: abs(v - 1) <= 0.05),
+    ("tape_dealer_price_rub", "\u201ca tape recording of an LP cost three roubles\u201d", "seed 000 (Troitsky)",
+     "3 roubles \u00b1 0.05 (mean of tapes dubbed by dealers)", lambda v: abs(v - 3) <= 0.05),
+    ("lp_port_price_rub", "\u201cwhile the album itself would fetch 20 or 30 roubles\u201d", "seed 000 (Troitsky)",
+     "20\u201330 roubles in the port cities", lambda v: 20 <= v <= 30),
+    ("lp_urals_price_rub", "\u201ca vinyl in the Urals could cost around 200 roubles\u201d", "seed 000 (Aksenov)",
+     "200 roubles \u00b1 10 % in Sverdlovsk", lambda v: abs(v / 200 - 1) <= 0.10),
+)
+
+
+def measures(history: History, society: Society, scenario: Scenario) -> dict:
+    """What one run says about each fact of :data:`CALIBRATION` (plain numbers, JSON-ready).
+
+    Yearly bone and tape copies made (``bone_by_year``, ``tape_by_year``, from ``start_year``) travel
+    along so that an ensemble can judge the shape of the mean curve.
+    """
+    ci, cf = history.ci, history.cf
+    years = np.arange(history.start_year, history.end_year + 1)
+    made_y = 1946 + cf[:, F_MADE] / DAYS_PER_YEAR
+    med = ci[:, C_MEDIUM]
+    bins = np.append(years, years[-1] + 1)
+    bone = np.histogram(made_y[med == 1], bins=bins)[0]
+    tape = np.histogram(made_y[med >= 2], bins=bins)[0]
+    first = int(np.argmin(np.where(med == 1, cf[:, F_MADE], np.inf))) if (med == 1).any() else -1
+    scale = {y: float(population_millions(y, scenario)) * 1e6 / society.n for y in (1960, 1985)}
+    owners = {y: float((society.recorder_day <= (y - 1946) * DAYS_PER_YEAR).sum()) * scale[y] for y in scale}
+    paid_bone = (med == 1) & (cf[:, F_PRICE] > 0)
+    maker = ci[:, C_MAKER]
+    dealer_tape = (med >= 2) & (maker >= 0) & (society.role[np.maximum(maker, 0)] == 2) & (cf[:, F_PRICE] > 0)
+    port_lp = society.city_lp_rub[society.city_port]
+    names = list(society.city_names)
+    return {
+        "start_year": history.start_year, "bone_end": float(scenario["media"]["bone_end"]),
+        "bone_by_year": bone.tolist(), "tape_by_year": tape.tolist(),
+        "bone_first_year": float(made_y[first]) if first >= 0 else None,
+        "bone_first_city": names[ci[first, C_CITY]] if first >= 0 else None,
+        "recorders_1960": owners[1960], "recorders_1985": owners[1985],
+        "bone_price_rub": float(cf[paid_bone, F_PRICE].mean()) if paid_bone.any() else None,
+        "tape_dealer_price_rub": float(cf[dealer_tape, F_PRICE].mean()) if dealer_tape.any() else None,
+        "lp_port_price_rub": float(port_lp.mean()) if port_lp.size else None,
+        "lp_urals_price_rub": float(society.city_lp_rub[names.index("Sverdlovsk")]) if "Sverdlovsk" in names else None,
+    }
+
+
+def _curve_figures(bone: np.ndarray, tape: np.ndarray, start: int, bone_end: float) -> dict:
+    years = start + np.arange(bone.size)
+
+    def total(lo, hi):
+        return float(bone[(years >= lo) & (years < hi)].sum())
+
+    out = {"bone_peak_year": int(years[np.argmax(bone)]) if bone.sum() else None}
+    before = total(1946, 1958)
+    out["bone_after_ban_ratio"] = total(1958, 1966) / before if before else None
+    peak = float(bone.max()) if bone.size else 0.0
+    out["bone_early_1960s"] = total(1963, 1966) / 3 / peak if peak else None
+    last = years == int(bone_end) - 1
+    out["bone_cliff"] = float(bone[last].sum()) / peak if peak and last.any() else (0.0 if peak else None)
+    over = None
+    for i in range(bone.size):
+        if years[i] >= 1950 and tape[i:i + 3].sum() > bone[i:i + 3].sum():
+            over = int(years[i])
+            break
+    out["tape_overtakes_year"] = over
+    return out
+
+
+def calibration(runs: list[dict]) -> list[dict]:
+    """The calibration table from the :func:`measures` of one run or of an ensemble's runs.
+
+    Each row: ``key``, ``fact`` (the source sentence), ``source``, ``target`` (with its tolerance),
+    ``value`` (the ensemble's: the mean over the runs; for the shape of the yearly curve, the
+    figure of the mean curve), ``runs`` (each run's own value), ``spread`` (lowest and highest of
+    the runs' numeric values) and ``pass``.
+    """
+    per_run = []
+    for m in runs:
+        r = dict(m)
+        r.update(_curve_figures(np.asarray(m["bone_by_year"], float), np.asarray(m["tape_by_year"], float),
+                                m["start_year"], m["bone_end"]))
+        per_run.append(r)
+    length = min(len(m["bone_by_year"]) for m in runs)
+    mean_curve = _curve_figures(np.mean([m["bone_by_year"][:length] for m in runs], axis=0),
+                                np.mean([m["tape_by_year"][:length] for m in runs], axis=0),
+                                runs[0]["start_year"], runs[0]["bone_end"])
+    rows = []
+    for key, fact, source, target, test in CALIBRATION:
+        values = [r[key] for r in per_run]
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if key in mean_curve:
+            value = mean_curve[key]
+        elif numbers and len(numbers) == len(values):
+            value = float(np.mean(numbers))
+        else:
+            value = max(set(values), key=values.count) if all(v is not None for v in values) else None
+        rows.append({"key": key, "fact": fact, "source": source, "target": target, "value": value, "runs": values,
+                     "spread": [min(numbers), max(numbers)] if numbers else None,
+                     "pass": bool(value is not None and test(value))})
+    return rows
+
+
+def _show(value, key="") -> str:
+    if value is None:
+        return "\u2014"
+    if isinstance(value, str):
+        return value
+    if key.endswith("_year"):
+        return f"{value:.2f}" if not float(value).is_integer() else f"{int(value)}"
+    if isinstance(value, (int, np.integer)) or float(value).is_integer() and abs(value) > 100:
+        return f"{int(round(value)):,}"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def calibration_table(rows: list[dict]) -> str:
+    """The calibration rows as the Markdown table of docs/history.md."""
+    out = ["| fact (source sentence) | source | target | simulated (runs' range) | |", "|---|---|---|---|---|"]
+    for r in rows:
+        spread = r["spread"]
+        k = r["key"]
+        rng = f" ({_show(spread[0], k)} \u2013 {_show(spread[1], k)})" if spread and spread[0] != spread[1] else ""
+        out.append(f"| {r['fact']} | {r['source']} | {r['target']} | {_show(r['value'], k)}{rng} | "
+                   f"{'pass' if r['pass'] else '**FAIL**'} |")
+    return "\n".join(out) + "\n"
+
+
+def _main(argv=None) -> None:
+    """``python -m izdat.underground.summary [--people N] [--runs R] [--seed S]``: the table of docs/history.md."""
+    import argparse
+    from izdat.underground.ensemble import run_ensemble
+    from izdat.underground.scenario import load_scenario
+
+    ap = argparse.ArgumentParser(description=_main.__doc__)
+    ap.add_argument("--people", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args(argv)
+    ens = run_ensemble(a.people, load_scenario(), range(a.seed, a.seed + a.runs), 1946, 1990)
+    print(f"Default scenario, {a.people:,} people, seeds {a.seed}\u2013{a.seed + a.runs - 1}, 1946\u20131990:\n")
+    print(calibration_table(ens["calibration"]))
+    m = [r["measures"] for r in ens["runs"]]
+    years = np.arange(1946, 1991)
+    bone, tape = np.mean([x["bone_by_year"] for x in m], axis=0), np.mean([x["tape_by_year"] for x in m], axis=0)
+    print("| year | " + " | ".join(str(y) for y in years[::2][:18]) + " |")
+    print("|---" * 19 + "|")
+    print("| bone copies | " + " | ".join(f"{v:.0f}" for v in bone[::2][:18]) + " |")
+    print("| tape copies | " + " | ".join(f"{v:.0f}" for v in tape[::2][:18]) + " |")
+
+
+if __name__ == "__main__":
+    _main()
