@@ -469,7 +469,10 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                             elif cf[cc, F_ENDED] > tm and np.random.random() < P[29]:
                                 src_copy = cc
                         if src_copy >= 0:
-                            master[cutter] = src_copy
+                            # a borrowed bone record serves this one cut; he keeps a disc, a tape or
+                            # his own off-air record as the master
+                            if ci[src_copy, C_MEDIUM] != 1 or ci[src_copy, C_GEN] == 0:
+                                master[cutter] = src_copy
                             break
                         cutter = -1
                     if cutter < 0:
