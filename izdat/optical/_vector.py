@@ -184,8 +184,9 @@ def _path_points(d: str, name: str) -> list[np.ndarray]:
             if not cur:
                 cur.append(np.array([[x, y]]) if c != "M" else p[:1])
                 p = p if c != "M" else p[1:]
-            cur.append(p)
-            x, y = cur[-1][-1] if len(cur[-1]) else (x, y)
+            if len(p):
+                cur.append(p)
+            x, y = cur[-1][-1]
             if c != "T":
                 last_ctrl, last_cmd = None, c
             continue
@@ -542,22 +543,47 @@ def _vertex_step(psi: np.ndarray, rpm: float) -> float | None:
 def _grid_centre(xy, centre, step, sign, rounds: int = 4):
     """The centre (and the grid's step) about which the vertices' angles fall on their generator's grid
     of samples: seen from a centre e off, a point's angle moves by (sin θ·e_x − cos θ·e_y)/r, whatever
-    its radius's modulation (a radial displacement does not move its angle about the true centre)."""
+    its radius's modulation (a radial displacement does not move its angle about the true centre).
+    Each vertex's sample number is counted step by step (a step's count is whole however far off the
+    centre is), in runs of steps that fall on the grid, each run with its own start."""
     centre = np.asarray(centre, np.float64)
     for _ in range(rounds):
         r, th = _angles(xy, centre)
         psi = sign * th
-        pos = (psi - psi[0]) / step
-        m = np.round(pos)
-        res = (pos - m) * step
-        ok = np.abs(res) < 0.1 * step
-        if ok.sum() < MIN_VERTICES:
+        d = np.diff(psi) / step
+        k = np.round(d)
+        good = (k >= 1) & (np.abs(d - k) < 0.2)
+        # runs of on-grid steps: vertices i..j joined by good steps
+        edges = np.flatnonzero(~good)
+        starts = np.r_[0, edges + 1]
+        stops = np.r_[edges, len(psi) - 1]
+        runs = [(a, b) for a, b in zip(starts, stops) if b - a >= 2000]
+        runs = sorted(runs, key=lambda ab: ab[0] - ab[1])[:50]
+        if not runs:
             break
-        a = np.column_stack([np.ones(ok.sum()), m[ok], sign * np.sin(th[ok]) / r[ok], -sign * np.cos(th[ok]) / r[ok]])
-        sol, *_ = np.linalg.lstsq(a, res[ok], rcond=None)
-        centre = centre + np.array([-sol[2], sol[3]])
-        step = step + sol[1]
-        if math.hypot(sol[2], sol[3]) < 1e-12:
+        rows, cols, m_all, res_all, idx_all = [], [], [], [], []
+        for j, (a, b) in enumerate(runs):
+            m = np.r_[0.0, np.cumsum(k[a:b])]
+            res = (psi[a:b + 1] - psi[a]) - m * step
+            m_all.append(m + 0.0)
+            res_all.append(res)
+            idx_all.append(np.arange(a, b + 1))
+            cols.append(np.full(b + 1 - a, j))
+        idx = np.concatenate(idx_all)
+        run_of = np.concatenate(cols)
+        m = np.concatenate(m_all)
+        res = np.concatenate(res_all)
+        sub = slice(None, None, max(1, len(idx) // 600_000))
+        idx, run_of, m, res = idx[sub], run_of[sub], m[sub], res[sub]
+        a_mat = np.zeros((len(idx), len(runs) + 3))
+        a_mat[np.arange(len(idx)), run_of] = 1.0
+        a_mat[:, -3] = m
+        a_mat[:, -2] = sign * np.sin(th[idx]) / r[idx]
+        a_mat[:, -1] = -sign * np.cos(th[idx]) / r[idx]
+        sol, *_ = np.linalg.lstsq(a_mat, res, rcond=None)
+        centre = centre + np.array([-sol[-2], sol[-1]])
+        step = step + sol[-3]
+        if math.hypot(sol[-2], sol[-1]) < 1e-12:
             break
     r, th = _angles(xy, centre)
     psi = sign * th
