@@ -22,8 +22,8 @@ chromium:
 	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -qq chromium; }
 
 demo: $(STAMP)
-	$(BIN)/izdat cut examples/song.flac -o out/demo
-	@echo "The bone record is in out/demo/ (record.png, record.svg, record.gcode, record.dxf, record.json, preview.wav)"
+	$(BIN)/izdat demo examples/song.flac -o out/demo
+	@echo "Open out/demo/index.html in a browser: the whole story on one page (the record's files are beside it)"
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -n 2 -q

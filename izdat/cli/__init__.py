@@ -20,6 +20,7 @@ from izdat.cli import tape  # noqa: F401,E402
 from izdat.cli import spread  # noqa: F401,E402
 from izdat.cli import play  # noqa: F401,E402
 from izdat.cli import studio  # noqa: F401,E402
+from izdat.cli import demo  # noqa: F401,E402
 
 __all__ = ["app", "main"]
 
