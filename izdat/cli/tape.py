@@ -41,8 +41,61 @@ def _decks_for(deck: str | None, chain: str | None, generations: int | None, see
     return out
 
 
-def _generation_name(g: int) -> str:
-    return f"generation-{g + 1:02d}.wav"
+def _generation_name(g: int, decks: list[TapeDeck] | None = None) -> str:
+    """``generation-02-on-sony-tc-260.wav`` in a chain of more than one model, else ``generation-02.wav``."""
+    if decks is None or len({d.name for d in decks}) < 2:
+        return f"generation-{g + 1:02d}.wav"
+    return f"generation-{g + 1:02d}-on-{decks[g].name}.wav"
+
+
+def _machine(deck: TapeDeck) -> dict:
+    """Every setting of one machine, enough to build it again."""
+    p = deck.preset
+    return {"model": deck.name, "title": p.title, "seed": deck.seed, "kind": p.kind,
+            "speed_cm_s": p.speed_cm_s, "speed_error_pct": round(deck.speed_error_pct, 6),
+            "azimuth_arcmin": round(deck.azimuth_arcmin, 6), "bias": deck.bias,
+            "record_level_db": deck.record_level_db, "formulation": p.formulation}
+
+
+def _can_play(deck: TapeDeck, tape) -> bool:
+    return tape.kind == deck.preset.kind and abs(tape.speed_cm_s - deck.preset.speed_cm_s) <= 0.05
+
+
+def copy_chain(audio, decks: list[TapeDeck], *, same_deck: bool = False, on_generation=None) -> list[dict]:
+    """Copy ``audio`` along ``decks``: generation 1 is recorded on ``decks[0]``; generation g + 1 is
+    recorded on ``decks[g]`` from generation g played on ``decks[g]`` itself (the friend's machine
+    plays the tape it was given), so each step carries the speed error and azimuth of two machines:
+    pitch × (1 + ε_play)/(1 + ε_rec), azimuth loss of their difference. Where ``decks[g]`` cannot play
+    the tape (another kind or speed), or with ``same_deck``, the tape is played on the machine that
+    recorded it (cabled to the next one: no mismatch). Each generation is heard on the machine that
+    recorded it. Returns one dict per generation: ``tape``, ``heard`` (Audio) and ``step`` (what
+    played what, for chain.json); ``on_generation(g)`` is called after each."""
+    out = []
+    tape = None
+    cumulative = 1.0
+    for g, d in enumerate(decks):
+        if g == 0:
+            tape = d.record(audio)
+            step = {"played_on": None, "recorded_on": 0}
+        else:
+            prev = decks[g - 1]
+            cross = not same_deck and d is not prev and _can_play(d, tape)
+            player_index = g if cross else g - 1
+            player = decks[player_index]
+            ratio = (1 + player.speed_error_pct / 100) / (1 + prev.speed_error_pct / 100)
+            cumulative *= ratio
+            step = {"played_on": player_index, "recorded_on": g,
+                    "pitch_ratio": round(ratio, 9),
+                    "azimuth_error_arcmin": round(player.azimuth_arcmin - prev.azimuth_arcmin, 6)}
+            if not same_deck and not cross and d is not prev:
+                step["note"] = (f"{d.name} cannot play a {tape.kind} tape at {tape.speed_cm_s:g} cm/s: "
+                                f"{prev.name} played it into {d.name}")
+            tape = player.dub(tape, onto=d)
+        step["pitch_ratio_to_source"] = round(cumulative, 9)
+        out.append({"tape": tape, "heard": d.play(tape), "step": step})
+        if on_generation is not None:
+            on_generation(g)
+    return out
 
 
 def _song(path: Path):
@@ -58,34 +111,49 @@ def _song(path: Path):
 @app.command()
 def dub(
     song: Path = typer.Argument(..., help="Audio file to copy (WAV, FLAC, …)."),
-    output: Path = typer.Option(Path("out/dub"), "-o", "--output", help="Folder for generation-NN.wav."),
+    output: Path = typer.Option(Path("out/dub"), "-o", "--output", help="Folder for generation-NN[-on-MODEL].wav and chain.json."),
     deck: str = typer.Option(None, "--deck", help="Deck model for every copy (see `izdat decks`)."),
     chain: str = typer.Option(None, "--chain", help="Decks in order, comma-separated; copies cycle through them."),
     generations: int = typer.Option(None, "--generations", "-n", help="How many copies (default: 1, or the chain's length)."),
+    same_deck: bool = typer.Option(False, "--same-deck", help="Play each tape on the deck that recorded it (no mismatch between machines)."),
     live: str = typer.Option(None, "--live", help="Record it first as a live concert: 'apartment'."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random thing (machines, audience)."),
 ):
-    """Copy SONG tape to tape: generation-01.wav is the first recording, each next one a copy of it."""
+    """Copy SONG tape to tape: generation 1 is recorded on the first deck; each next deck plays the
+    tape it is given and records the next generation (its speed and azimuth against the last one's).
+
+    Each generation is written as heard on the machine that recorded it: generation-02-on-MODEL.wav
+    in a chain of several models (generation-02.wav with one), with chain.json: every machine's
+    settings and seed, and what played what.
+    """
     if seed < 0:
         raise TapeError(f"--seed must be zero or positive, not {seed}")
     decks = _decks_for(deck, chain, generations, seed)
     if live is not None and live != "apartment":
         raise TapeError(f"--live knows only 'apartment', not {live!r}")
+    names = [_generation_name(g, decks) for g in range(len(decks))]
     # the settings, the folder and the song are checked before any work: a bad one creates nothing
-    check_output_folder(output, [_generation_name(g) for g in range(len(decks))])
+    check_output_folder(output, names + ["chain.json"])
     audio = _song(song)
     if live is not None:
         from izdat.tape.concert import apartment_concert
         audio = apartment_concert(audio, seed=seed)
+    machines = list(dict.fromkeys(decks))  # each machine once, in order of first use
     with staged_folder(output) as stage, progress() as bar:
         task = bar.add_task("dubbing", total=len(decks))
-        tape = decks[0].record(audio)
-        for g, d in enumerate(decks):
-            if g > 0:
-                tape = decks[g - 1].dub(tape, onto=d)
-            save(d.play(tape), stage / _generation_name(g))
-            bar.advance(task)
-    console.print(f"wrote {len(decks)} generation(s) to {output}")
+        copies = copy_chain(audio, decks, same_deck=same_deck, on_generation=lambda g: bar.advance(task))
+        gens = []
+        for g, c in enumerate(copies):
+            save(c["heard"], stage / names[g])
+            step = dict(c["step"])
+            for key in ("played_on", "recorded_on"):
+                step[key] = None if step[key] is None else machines.index(decks[step[key]])
+            gens.append({"generation": g + 1, "file": names[g], **step, "history": list(c["tape"].history)})
+        record = {"song": song.name, "seed": seed, "live": live,
+                  "mode": "same deck" if same_deck else "between machines",
+                  "machines": [_machine(m) for m in machines], "generations": gens}
+        (stage / "chain.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    console.print(f"wrote {len(decks)} generation(s) and chain.json to {output}")
 
 
 @app.command()
@@ -103,15 +171,46 @@ def decks(as_json: bool = typer.Option(False, "--json", help="Print a JSON list 
             typer.echo(f"{'':17s}source: {s}")
 
 
+def _measure_wav(path: Path, tone_hz: float, as_json: bool) -> None:
+    from izdat.tape.meter import analyse_recording
+    audio = load(path)
+    r = analyse_recording(audio.samples, audio.sample_rate, tone_hz=tone_hz, name=path.name)
+    if as_json:
+        typer.echo(json.dumps({"file": path.name, **r}, indent=2, ensure_ascii=False))
+        return
+    if r["kind"] == "tone":
+        typer.echo(f"{path.name}: a {r['measured_hz']:.2f} Hz tone (nominal {r['tone_hz']:g} Hz)")
+        for label, key in [("W&F weighted 2σ %", "wow_flutter_2sigma_pct"),
+                           ("W&F weighted quasi-peak %", "wow_flutter_qp_pct"),
+                           ("W&F unweighted 2σ %", "wow_flutter_unweighted_2sigma_pct"),
+                           ("speed error %", "speed_error_pct")]:
+            typer.echo(f"{label:28s}{r[key]:>+12.4f}" if key == "speed_error_pct" else f"{label:28s}{r[key]:>12.4f}")
+        return
+    typer.echo(f"{path.name}: noise or a sweep; third-octave band levels, dB re the 1 kHz band "
+               f"(flat for pink noise or a log sweep)")
+    for f, v in zip(r["bands_hz"], r["response_db"]):
+        typer.echo(f"{f:>10.0f} Hz{v:>+9.2f}")
+    typer.echo(f"−3 dB limits: {r['lower_hz']:g} – {r['upper_hz']:g} Hz")
+
+
 @app.command()
 def measure(
-    deck: str = typer.Option(..., "--deck", help="Deck model to measure."),
+    deck: str = typer.Option(None, "--deck", help="Deck model to measure."),
+    wav: Path = typer.Option(None, "--wav", help="Measure your own recording instead: a test tone, or noise or a sweep."),
+    tone: float = typer.Option(3150.0, "--tone", help="Nominal frequency of the recording's test tone, Hz (with --wav)."),
     generations: int = typer.Option(1, "--generations", "-n", help="Measure the n-th copy made on it."),
     seed: int = typer.Option(0, "--seed", help="Serial number of the machine."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
 ):
-    """Measure a deck like its service manual: W&F, S/N, frequency response; beside the published figures."""
+    """Measure a deck like its service manual (W&F, S/N, response, beside the published figures),
+    or a recording of your own with the same meter (--wav: W&F and speed error of a test tone, or
+    the response of noise or a sweep)."""
     from izdat.tape.meter import measure as run_measure
+    if (deck is None) == (wav is None):
+        raise TapeError("give either --deck or --wav (one of them)")
+    if wav is not None:
+        _measure_wav(wav, tone, as_json)
+        return
     if not 1 <= generations <= 50:
         raise TapeError(f"--generations must be between 1 and 50, not {generations}")
     if seed < 0:
@@ -123,14 +222,16 @@ def measure(
         typer.echo(json.dumps({"measured": m, "published": pub}, indent=2, ensure_ascii=False, default=float))
         return
     typer.echo(f"{machine!r}, generation {generations}")
-    typer.echo(f"{'':24s}{'measured':>12s}{'published':>12s}")
-    for label, key, pkey in [("W&F weighted peak %", "wow_flutter_pct", "wow_flutter_pct"),
+    typer.echo(f"{'':28s}{'measured':>12s}{'published':>12s}")
+    for label, key, pkey in [("W&F weighted 2σ %", "wow_flutter_pct", "wow_flutter_pct"),
+                             ("W&F weighted quasi-peak %", "wow_flutter_qp_pct", None),
+                             ("W&F unweighted 2σ %", "wow_flutter_unweighted_pct", None),
                              ("S/N unweighted dB", "snr_db", "snr_db"),
                              ("S/N A-weighted dB", "snr_a_db", None),
                              ("upper −3 dB limit Hz", "upper_hz", "upper_hz"),
                              ("lower −3 dB limit Hz", "lower_hz", "lower_hz")]:
         pv = f"{pub[pkey]:g}" if pkey else "—"
-        typer.echo(f"{label:24s}{m[key]:>12g}{pv:>12s}")
+        typer.echo(f"{label:28s}{m[key]:>12g}{pv:>12s}")
 
 
 @app.command()

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.signal as sps
 
+from izdat._check import check_number
 from izdat.audio import Audio
 from izdat.tape.deck import REFERENCE_DBFS, TapeDeck, TapeError
 
@@ -377,3 +378,91 @@ def measure(deck: TapeDeck, generations: int = 1) -> Measurement:
                        round(wf["quasi_peak"], 4),
                        round(sn["unweighted"], 2), round(sn["A"], 2), round(sn["mol_dbfs"], 2),
                        round(fr["upper_hz"], 1), round(fr["lower_hz"], 1))
+
+
+# ---------------------------------------------------------------------------- a user's own recording
+#: Third-octave band centres (IEC 61260 base-10 nominal), Hz, 25 Hz to 20 kHz.
+THIRD_OCTAVE_HZ = 1000.0 * 10 ** (np.arange(-16, 14) / 10)
+#: A recording is a test tone when the line near the nominal frequency (±2 %) holds this share of
+#: the power from 20 Hz up.
+TONE_SHARE = 0.5
+#: A recording is broadband (noise or a sweep) when at least this many third-octave bands lie within
+#: ``BROADBAND_SPAN_DB`` of its loudest band.
+BROADBAND_BANDS, BROADBAND_SPAN_DB = 10, 30.0
+
+
+def _psd(x, fs):
+    nper = int(min(x.size, 2 ** int(np.log2(max(fs, 2048)) + 1)))
+    return sps.welch(x, fs=fs, nperseg=nper, window="hann")
+
+
+def _bands_db(f, pxx, fs):
+    """Band power (dB, arbitrary reference) in each third-octave band that fits below 0.45 fs."""
+    centres = THIRD_OCTAVE_HZ[THIRD_OCTAVE_HZ * 2 ** (1 / 6) < 0.45 * fs]
+    df = f[1] - f[0]
+    out = []
+    for c in centres:
+        sel = (f >= c * 2 ** (-1 / 6)) & (f < c * 2 ** (1 / 6))
+        out.append(10 * np.log10(max(float(np.sum(pxx[sel]) * df), 1e-30)))
+    return centres, np.array(out)
+
+
+def analyse_recording(samples: np.ndarray, sample_rate: float, *, tone_hz: float = W_AND_F_TONE_HZ,
+                      name: str = "the recording") -> dict:
+    """Measure a recording with this meter, as a collector measures a tape transfer.
+
+    A test tone near ``tone_hz`` (it holds at least ``TONE_SHARE`` of the power): weighted W&F (2σ
+    and quasi-peak, per cent), unweighted 2σ, and the speed error, the mean frequency against
+    ``tone_hz`` (per cent; + is fast). Noise or a sweep (``BROADBAND_BANDS`` third-octave bands within
+    ``BROADBAND_SPAN_DB`` of the loudest): the third-octave band levels in dB re the 1 kHz band, and
+    the −3 dB limits; flat for pink noise or a logarithmic sweep (equal energy per band), +1 dB per
+    band for white noise.
+
+    Raises
+    ------
+    TapeError
+        NaN or infinite samples, under 1 s, a tone too short for a W&F reading, or neither a tone
+        nor broadband sound.
+    """
+    tone_hz = check_number("tone_hz", tone_hz, 100.0, 20000.0, "Hz", error=TapeError)
+    fs = float(sample_rate)
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim == 2:
+        x = x.mean(axis=1)
+    if not np.all(np.isfinite(x)):
+        raise TapeError(f"{name} holds NaN or infinite samples")
+    if x.size < fs:
+        raise TapeError(f"{name} is {x.size / fs:.2f} s long; the meter needs at least 1 s")
+    if tone_hz * 1.25 > 0.45 * fs:
+        raise TapeError(f"a {tone_hz:g} Hz tone cannot be measured at {fs:g} Hz sampling")
+    f, pxx = _psd(x, fs)
+    audio_band = (f >= 20.0) & (f <= min(20000.0, 0.45 * fs))
+    total = float(np.sum(pxx[audio_band]))
+    if total <= 0.0:
+        raise TapeError(f"{name} is silent: it holds no tone, sweep or noise to measure")
+    near = (f >= tone_hz / 1.25) & (f <= tone_hz * 1.25)
+    peak = float(f[near][np.argmax(pxx[near])])
+    line = float(np.sum(pxx[(f >= peak * 0.98) & (f <= peak * 1.02)]))
+    if line >= TONE_SHARE * total:
+        inst = instantaneous_hz(x, fs, peak)
+        dev = inst / np.median(inst) - 1.0
+        need_s = _SETTLE_S + MIN_MEASURING_S + 0.4
+        if dev.size < (_SETTLE_S + MIN_MEASURING_S) * _FM_RATE_HZ:
+            raise TapeError(f"{name} holds {x.size / fs:.1f} s of the tone; a wow-and-flutter reading "
+                            f"needs at least {need_s:g} s")
+        return {"kind": "tone", "tone_hz": tone_hz, "measured_hz": round(float(np.mean(inst)), 4),
+                "speed_error_pct": round(100.0 * (float(np.mean(inst)) / tone_hz - 1.0), 4),
+                "wow_flutter_2sigma_pct": round(100.0 * two_sigma(dev, _FM_RATE_HZ), 4),
+                "wow_flutter_unweighted_2sigma_pct": round(100.0 * two_sigma(dev, _FM_RATE_HZ, weighted=False), 4),
+                "wow_flutter_qp_pct": round(100.0 * _qp_read(dev, _FM_RATE_HZ, weighted=True) / _qp_calibration(), 4)}
+    centres, levels = _bands_db(f, pxx, fs)
+    if np.count_nonzero(levels >= levels.max() - BROADBAND_SPAN_DB) >= BROADBAND_BANDS:
+        ref = float(np.interp(0.0, np.log2(centres / 1000.0), levels))
+        resp = levels - ref
+        return {"kind": "broadband", "bands_hz": [round(float(c), 1) for c in centres],
+                "response_db": [round(float(r), 2) for r in resp],
+                "upper_hz": round(_crossing(centres, resp, upward=True), 1),
+                "lower_hz": round(_crossing(centres, resp, upward=False), 1)}
+    strongest = float(f[audio_band][np.argmax(pxx[audio_band])])
+    raise TapeError(f"no {tone_hz:g} Hz tone found in {name} (its strongest line is at {strongest:.0f} Hz), "
+                    f"and it is no sweep or noise either")
