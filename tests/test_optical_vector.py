@@ -180,11 +180,11 @@ def test_izdat_own_record_svg_reads_back_through_its_vertices(tmp_path, izdat):
         assert snr > 40
         s = scores(y, x, fs)
         OWN[name] = (s, snr)
-        # izdat's SVG rounds to 1 µm: through the velocity curve that is the floor (tone 32.0 dB, melody
-        # 19.9 dB SI-SNR measured; the reading itself is at the vertices' limit, their SNR above 40 dB)
-        assert s["si_snr"] > (28 if name == "tone" else 17), s
+        # izdat's SVG rounds to 1 µm: through the velocity curve that is the floor (1 s tone 27.7 dB, 2 s
+        # melody 16.6 dB SI-SNR measured; the reading itself is at the vertices' limit, their SNR above 40 dB)
+        assert s["si_snr"] > (25 if name == "tone" else 15), s
         if name == "melody":
-            assert s["coherence"] > 12 and s["flat"] < 3.0, s
+            assert s["coherence"] > 8 and s["flat"] < 3.0, s
 
 
 OWN = {}
