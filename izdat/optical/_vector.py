@@ -729,7 +729,7 @@ def _follow(xy: np.ndarray, name: str, rpm: float, spr: int, meta: RecordMeta | 
         raise PictureError(f"{name}'s path is not a spiral groove: its radius wanders {spread * 1e6:.0f} µm rms "
                            f"about the track against turns {abs(pitch) * 1e6:.0f} µm apart")
     vert_snr, held = _vertex_snr(psi, r_v, grid, r, track, a, b, on_grid)
-    start_deg = float(np.degrees(sign * grid[a]) % 360)
+    start_deg = float(round(float(np.degrees(sign * grid[a])), 1) % 360)
     return VectorGroove(
         radius_m=r.astype(np.float32), samples_per_rev=spr, rpm=rpm, program_start=a, program_end=b,
         untrusted=np.empty((0, 2), np.int64), centre_px=(float(centre[0] * 1e3), float(centre[1] * 1e3)),
