@@ -361,3 +361,21 @@ def own_figures() -> None:
 if __name__ == "__main__":
     figures()
     own_figures()
+
+
+def test_an_svg_whose_groove_is_a_picture_is_drawn_and_read_as_one(tmp_path, izdat):
+    """An SVG holding only an <image> goes to the raster reader (its own sentence, not the vector
+    reader's), as does any SVG with --raster."""
+    import base64
+    import io
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("L", (64, 64), 128).save(buf, format="PNG")
+    href = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    (tmp_path / "pic.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg' xmlns:xlink='http://www.w3.org/1999/xlink' "
+                                      f"width='20mm' height='20mm'><image width='20mm' height='20mm' xlink:href='{href}'/></svg>")
+    code, _, err = izdat("play", tmp_path / "pic.svg", "-o", tmp_path / "x.wav", "--dpi", "300")
+    assert code == 2 and "holds no groove to follow" not in err and "Traceback" not in err, err
+    assert not (tmp_path / "x.wav").exists()
+    with pytest.raises(_vector.NoVectorGroove, match="only pictures"):
+        read_vectors(tmp_path / "pic.svg", rpm=78)
