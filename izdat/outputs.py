@@ -13,6 +13,7 @@ from izdat.audio import save
 from izdat.errors import GrooveError
 from izdat._check import check_int, check_number
 from izdat.fabricate import CutPlan, write_dxf, write_gcode, write_svg
+from izdat.fabricate.plan import check_tolerance, cutting_time_s, file_sizes
 from izdat.fabricate.gcode import DEPTH_MM, FEED_MM_MIN
 from izdat.files import atomic_path, check_output_folder, staged_folder
 from izdat.gramophone import Gramophone
@@ -58,7 +59,7 @@ def check_dpi(dpi: float) -> float:
 
 def check_record_settings(*, formats=tuple(FORMATS), dpi: float = 1200, bits: int = 8, seed: int = 0,
                           hole_offset_mm: float | None = None, feed_mm_min: float = 600.0,
-                          depth_mm: float = 0.06, names: dict | None = None) -> dict:
+                          depth_mm: float = 0.06, tolerance_um: float = 0.1, names: dict | None = None) -> dict:
     """Every setting of :func:`write_record`, checked before any work: the cleaned values by name.
 
     ``names`` maps a parameter to the name the message should use (the CLI's ``--feed`` for
@@ -75,6 +76,7 @@ def check_record_settings(*, formats=tuple(FORMATS), dpi: float = 1200, bits: in
            "seed": check_int(label("seed"), seed, 0, MAX_SEED, error=GrooveError),
            "feed_mm_min": check_number(label("feed_mm_min"), feed_mm_min, *FEED_MM_MIN, "mm/min", error=GrooveError),
            "depth_mm": check_number(label("depth_mm"), depth_mm, *DEPTH_MM, "mm", error=GrooveError),
+           "tolerance_um": check_tolerance(tolerance_um, label("tolerance_um")),
            "hole_offset_mm": None if hole_offset_mm is None else
            check_number(label("hole_offset_mm"), hole_offset_mm, *HOLE_OFFSET_MM, "mm", error=GrooveError)}
     return out
@@ -82,11 +84,16 @@ def check_record_settings(*, formats=tuple(FORMATS), dpi: float = 1200, bits: in
 
 def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), dpi: float = 1200,
                  xray: str | Path | tuple | None = None, seed: int = 0, hole_offset_mm: float | None = None,
-                 feed_mm_min: float = 600.0, depth_mm: float = 0.06, bits: int = 8, bar=None) -> dict[str, Path]:
+                 feed_mm_min: float = 600.0, depth_mm: float = 0.06, bits: int = 8, tolerance_um: float = 0.1,
+                 bar=None, on_plan=None) -> dict[str, Path]:
     """Write the chosen ``formats`` of ``record`` into ``outdir``, all or nothing.
 
     ``xray`` is a built-in kind, a file, ``None`` (a kind chosen by ``seed``) or a ``(film, info)``
-    pair from :func:`backdrop`; ``bits`` (8 or 16) the grey depth of record.png. Returns the paths
+    pair from :func:`backdrop`; ``bits`` (8 or 16) the grey depth of record.png; ``tolerance_um``
+    (µm, 0–20, default 0.1; 0 keeps every sample) how far the SVG's, G-code's and DXF's groove
+    path may stray from the groove's samples (:class:`~izdat.fabricate.CutPlan`). ``on_plan``, if
+    given, is called with the plan and the machine files' sizes (bytes, by format) before any of
+    them is written (the CLI prints them with :func:`izdat.fabricate.plan.describe`). Returns the paths
     written, by format (see :data:`FORMATS`);
     ``bar`` is an optional progress object with ``add_task``/``advance`` (rich).
 
@@ -95,8 +102,9 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
     :class:`OutputError`); a failure leaves ``outdir`` as it was (not even created).
     """
     settings = check_record_settings(formats=formats, dpi=dpi, bits=bits, seed=seed, hole_offset_mm=hole_offset_mm,
-                                     feed_mm_min=feed_mm_min, depth_mm=depth_mm)
+                                     feed_mm_min=feed_mm_min, depth_mm=depth_mm, tolerance_um=tolerance_um)
     formats, dpi = settings["formats"], settings["dpi"]
+    tolerance_um = settings["tolerance_um"]
     feed_mm_min, depth_mm = settings["feed_mm_min"], settings["depth_mm"]
     check_output_folder(outdir, [FORMATS[f] for f in formats])
     if "png" in formats:
@@ -105,6 +113,12 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
     angle = start_angle_deg(seed)
     meta = {"izdat_version": izdat.__version__, "kind": "bone record", "seed": seed, **record.info()}
     written = {}
+    plan = sizes = None
+    if {"svg", "gcode", "dxf", "json"} & set(formats):
+        plan = CutPlan.of(record, start_angle_deg=angle, tolerance_um=tolerance_um)
+        sizes = file_sizes(plan, formats, feed_mm_min=feed_mm_min, depth_mm=depth_mm)
+        if on_plan is not None:
+            on_plan(plan, sizes)
     with staged_folder(outdir) as stage:
         picture = None
         if "png" in formats or "json" in formats:
@@ -115,7 +129,6 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
                 meta["picture"] = {"file": FORMATS["png"], **picture.info()}
                 _advance(bar, steps)
             meta["xray"] = film_info
-        plan = CutPlan.of(record, start_angle_deg=angle)
         for fmt, writer in (("svg", lambda p: write_svg(plan, p)),
                             ("gcode", lambda p: write_gcode(plan, p, feed_mm_min=feed_mm_min, depth_mm=depth_mm)),
                             ("dxf", lambda p: write_dxf(plan, p))):
@@ -134,7 +147,11 @@ def write_record(record: Record, outdir: str | Path, *, formats=tuple(FORMATS), 
             meta["fabrication"] = {"units": "mm", "origin": "top left, y down (DXF: bottom left, y up)",
                                    "size_mm": plan.size_mm, "centre_mm": list(plan.centre_mm),
                                    "groove_start_angle_deg": angle, "groove_points": plan.points,
+                                   "groove_samples": plan.samples, "tolerance_um": plan.tolerance_um,
                                    "groove_length_mm": plan.length_mm(),
+                                   "cutting_time_s": cutting_time_s(plan, feed_mm_min),
+                                   "cutting_time_note": "groove length over the G-code feed rate",
+                                   "file_sizes_bytes": {FORMATS[f]: n for f, n in sizes.items()},
                                    "spindle_hole_diameter_mm": 2 * plan.hole_radius_mm,
                                    "gcode": {"feed_mm_min": feed_mm_min, "depth_mm": depth_mm}}
             meta["files"] = [FORMATS[f] for f in formats]

@@ -13,6 +13,7 @@ from izdat.errors import GrooveError
 from izdat.gramophone.surprise import surprise as make_surprise
 from izdat.groove import equalisation, lpi_to_um, parse_rpm, um_to_lpi
 from izdat.lathe import Lathe
+from izdat.fabricate.plan import describe
 from izdat.files import check_output_folder
 from izdat.outputs import FORMATS, backdrop, check_record_settings, write_record
 from izdat.progress import console, progress
@@ -20,7 +21,8 @@ from izdat.render import check_memory
 
 #: The options of ``izdat cut`` by the parameter they set, for messages.
 OPTION_NAMES = {"dpi": "--dpi", "bits": "--bits", "seed": "--seed", "hole_offset_mm": "--hole-offset",
-                "feed_mm_min": "--feed", "depth_mm": "--depth"}
+                "feed_mm_min": "--feed", "depth_mm": "--depth",
+                "tolerance_um": "--tolerance-um"}
 
 
 @app.command(no_args_is_help=True)
@@ -50,6 +52,7 @@ def cut(
     seed: int = typer.Option(0, help="Seed for the X-ray, the scissor cut and the hole."),
     feed: float = typer.Option(600.0, help="G-code feed rate (mm/min)."),
     depth: float = typer.Option(0.06, help="G-code groove depth (mm)."),
+    tolerance_um: float = typer.Option(0.1, "--tolerance-um", help="How far the SVG's, G-code's and DXF's groove path may stray from the groove's samples (µm, 0–20; 0 keeps every sample)."),
     surprise: bool = typer.Option(False, "--surprise", help="Cut a fake the authorities' way: a few seconds of the song, a mocking voice, then silence."),
 ):
     """Cut SONG into a bone record: picture, laser SVG, G-code, DXF, playback JSON and a preview."""
@@ -63,7 +66,7 @@ def cut(
     # every setting, the output folder and the memory are checked before the song is read: a bad
     # one fails at once, and creates nothing
     settings = check_record_settings(formats=format.split(","), dpi=dpi, bits=bits, seed=seed, hole_offset_mm=hole_offset,
-                                     feed_mm_min=feed, depth_mm=depth, names=OPTION_NAMES)
+                                     feed_mm_min=feed, depth_mm=depth, tolerance_um=tolerance_um, names=OPTION_NAMES)
     formats = settings["formats"]
     lathe = Lathe(rpm=parse_rpm(rpm), diameter_mm=diameter, inner_radius_mm=inner_radius,
                   outer_margin_mm=outer_margin, pitch_um=pitch_um, groove_width_um=groove_width, land_um=land,
@@ -87,7 +90,9 @@ def cut(
         record = lathe.cut(audio, trim_s=trim)
         bar.update(task, total=1, completed=1)
         written = write_record(record, out, formats=formats, dpi=dpi, xray=film, seed=seed,
-                               hole_offset_mm=hole_offset, feed_mm_min=feed, depth_mm=depth, bits=bits, bar=bar)
+                               hole_offset_mm=hole_offset, feed_mm_min=feed, depth_mm=depth, bits=bits,
+                               tolerance_um=tolerance_um, bar=bar,
+                               on_plan=lambda plan, sizes: console.print(describe(plan, sizes, feed), markup=False))
     info = record.info()
     console.print(f"cut {record.program_s:.1f} s into {record.turns:.0f} turns from "
                   f"{info['program_start_radius_mm']:.1f} to {info['program_end_radius_mm']:.1f} mm, "

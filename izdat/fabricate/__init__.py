@@ -5,8 +5,8 @@ the rendered picture.
 """
 
 from izdat.fabricate.plan import CutPlan, SPINDLE_HOLE_MM
-from izdat.fabricate.svg import write_svg
+from izdat.fabricate.svg import write_svg, read_svg_path
 from izdat.fabricate.gcode import write_gcode, read_gcode_path
 from izdat.fabricate.dxf import write_dxf
 
-__all__ = ["CutPlan", "SPINDLE_HOLE_MM", "write_svg", "write_gcode", "read_gcode_path", "write_dxf"]
+__all__ = ["CutPlan", "SPINDLE_HOLE_MM", "write_svg", "read_svg_path", "write_gcode", "read_gcode_path", "write_dxf"]

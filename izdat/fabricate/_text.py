@@ -22,6 +22,42 @@ def format_points(x, y, *, decimals: int, before: bytes = b"", between: bytes = 
     return buf
 
 
+def count_points(x, y, *, decimals: int, before: bytes = b"", between: bytes = b",", after: bytes = b" ",
+                 chunk: int = 0, chunk_start: bytes = b"", chunk_end: bytes = b"") -> int:
+    """The length (bytes) of :func:`format_points`' text for the same arguments, without making it."""
+    scale = 10.0 ** decimals
+    xi = np.rint(np.asarray(x, np.float64) * scale).astype(np.int64)
+    yi = np.rint(np.asarray(y, np.float64) * scale).astype(np.int64)
+    n = len(xi)
+    chunk = chunk if chunk > 1 else n + 1
+    runs = max(1, (n - 2) // (chunk - 1) + 1) if n > 1 else 1
+    joins = runs - 1                                   # points written twice: the end of one run, the start of the next
+    per_point = len(before) + len(between) + len(after)
+    digits = _digits(xi, decimals) + _digits(yi, decimals)
+    if joins:
+        shared = np.arange(1, runs) * (chunk - 1)
+        digits += _digits(xi[shared], decimals) + _digits(yi[shared], decimals)
+    return int(digits + (n + joins) * per_point + runs * (len(chunk_start) + len(chunk_end)))
+
+
+@numba.njit(cache=True)
+def _digits(values, decimals):
+    """Characters of all ``values`` written as :func:`_put_fixed` writes them."""
+    total = 0
+    for i in range(values.shape[0]):
+        value = values[i]
+        if value < 0:
+            total += 1
+            value = -value
+        digits = 1
+        rest = value // 10
+        while rest > 0:
+            digits += 1
+            rest //= 10
+        total += max(digits, decimals + 1) + (1 if decimals > 0 else 0)
+    return total
+
+
 def _b(text: bytes) -> np.ndarray:
     return np.frombuffer(text, np.uint8) if text else np.zeros(0, np.uint8)
 
@@ -82,3 +118,15 @@ def _format(xi, yi, decimals, before, between, after, chunk, chunk_start, chunk_
             break
         start = stop - 1
     return buf[:pos]
+
+
+def write_parts(path, parts):
+    """Write the pieces of text ``parts`` (bytes or uint8 arrays) one after another to ``path``,
+    atomically (a failure leaves no file), and return the path."""
+    from pathlib import Path
+
+    from izdat.files import atomic_path
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        for part in parts:
+            f.write(part)
+    return Path(path)

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import ezdxf
 
-from izdat.fabricate._text import format_points
-from izdat.fabricate.plan import CutPlan
+from izdat.fabricate._text import format_points, write_parts
+from izdat.fabricate.plan import DECIMALS, CutPlan
 from izdat.fabricate.svg import MAX_PATH_VERTICES
-from izdat.files import atomic_path
 
 __all__ = ["write_dxf"]
 
@@ -26,32 +25,32 @@ def write_dxf(plan: CutPlan, path: str | Path) -> Path:
     """Write ``plan`` as a DXF R2010 drawing in millimetres, y up (CAD convention), and return its path.
 
     Layers: ``GROOVE`` (lightweight polylines of at most 2000 vertices joined end to end, with the
-    groove width as constant width), ``OUTLINE`` and ``HOLE`` (circles). Coordinates to 1 µm.
+    groove width as constant width), ``OUTLINE`` and ``HOLE`` (circles). Groove coordinates to 0.1 µm, circles to 1 µm.
     The same plan gives the same bytes: the header's dates and GUIDs are ezdxf's fixed ones
-    (created 2000-01-01), not the clock's.
+    (created 2000-01-01), not the clock's. The polylines are written a few at a time, never held whole.
     """
+    return write_parts(path, _parts(plan, format_points))
+
+
+def _parts(plan: CutPlan, points):
+    """The file's text in pieces: bytes, or what ``points(x, y, **layout)`` gives for the groove's vertices."""
     text = _drawing(plan)
-    x, y = plan.x_mm, plan.size_mm - plan.y_mm
     pattern = re.search(rb"  0\nLWPOLYLINE\n  5\n([0-9A-F]+)\n(.*?) 90\n2\n(.*?) 10\n", text, re.S)
     seed_match = re.search(rb"\$HANDSEED\n  5\n([0-9A-F]+)\n", text)
     body_end = text.index(b"  0\n", pattern.end())
     handle = int(seed_match.group(1), 16)
     step = MAX_PATH_VERTICES - 1
-    entities = []
-    for start in range(0, max(1, len(x) - 1), step):
-        stop = min(len(x), start + MAX_PATH_VERTICES)
-        entities.append(b"  0\nLWPOLYLINE\n  5\n%X\n%s 90\n%d\n%s" % (handle, pattern.group(2), stop - start, pattern.group(3)))
-        entities.append(format_points(x[start:stop], y[start:stop], decimals=3, before=b" 10\n",
-                                      between=b"\n 20\n", after=b"\n"))
-        handle += 1
+    n = plan.points
+    starts = range(0, max(1, n - 1), step)
     head = text[:pattern.start()]
-    head = head[:seed_match.start(1)] + b"%X" % handle + head[seed_match.end(1):]
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        f.write(head)
-        for part in entities:
-            f.write(part)
-        f.write(text[body_end:])
-    return Path(path)
+    yield head[:seed_match.start(1)] + b"%X" % (handle + len(starts)) + head[seed_match.end(1):]
+    for start in starts:
+        stop = min(n, start + MAX_PATH_VERTICES)
+        yield b"  0\nLWPOLYLINE\n  5\n%X\n%s 90\n%d\n%s" % (handle, pattern.group(2), stop - start, pattern.group(3))
+        yield points(plan.x_mm[start:stop], plan.size_mm - plan.y_mm[start:stop], decimals=DECIMALS, before=b" 10\n",
+                     between=b"\n 20\n", after=b"\n")
+        handle += 1
+    yield text[body_end:]
 
 
 def _drawing(plan: CutPlan) -> bytes:
