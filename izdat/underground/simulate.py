@@ -730,10 +730,12 @@ def _simulate(society: Society, scenario: Scenario, seed: int, start_year: int, 
         cf = np.empty((cap, 3), dtype=np.float64)
         arrests = np.empty((a_cap, 5), dtype=np.float64)
         arrest_copy = np.full(a_cap, -1, dtype=np.int64)
-        term_head = np.full(n, -1, dtype=np.int64)
-        term_next = np.full(a_cap, -1, dtype=np.int64)
-        act_head = np.full(n, -1, dtype=np.int64)
-        act_next = np.full(2 * cap, -1, dtype=np.int64)
+        # per-person lists of terms and of acts (4 bytes a person and 8 a copy while ids fit in int32)
+        wide = np.int64 if 2 * cap >= 2**31 else np.int32
+        term_head = np.full(n, -1, dtype=np.int32)
+        term_next = np.full(a_cap, -1, dtype=np.int32)
+        act_head = np.full(n, -1, dtype=wide)
+        act_next = np.full(2 * cap, -1, dtype=wide)
         jail_from = np.full(n, np.inf)
         jail_until = np.full(n, -np.inf)
         # the ring's terms come first: the engine sees them from the start
