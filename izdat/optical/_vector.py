@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
@@ -47,8 +48,9 @@ __all__ = ["VectorGroove", "NoVectorGroove", "read_vectors", "is_svg", "draw_vec
 #: Most text of an SVG (an .svgz's once unpacked) the vector reader reads: 256 MiB (about 18 million
 #: points as generators write them; a 30-minute side at 44.1 kHz is 10 million at 78 rpm).
 MAX_VECTOR_BYTES = 256 << 20
-#: Most points of the groove read (each costs about 100 bytes while it is read).
-MAX_VERTICES = 40_000_000
+#: Most points of the groove read (each costs about 100 bytes while it is read): 20 million, a
+#: 45-minute side at 44.1 kHz and 33⅓ rpm with a third of its points dropped.
+MAX_VERTICES = 20_000_000
 #: Fewest points, and turns, a path must have to be read as a groove.
 MIN_VERTICES, MIN_TURNS = 200, 1.5
 #: Segments a cubic or quadratic Bézier is flattened into.
@@ -58,7 +60,7 @@ _UNDRAWN = {"defs", "clipPath", "mask", "symbol", "pattern", "marker", "metadata
             "script", "linearGradient", "radialGradient", "filter"}
 _CMD = re.compile(r"([MmLlHhVvCcSsQqTtAaZz])")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_PLAIN = re.compile(r"[\s,0-9.eE+-]*")
+_PLAIN = re.compile(r"[ \t\r\n,0-9.eE+-]*")
 _TRANSFORM = re.compile(r"\s*(matrix|translate|scale|rotate|skewX|skewY)\s*\(([^)]*)\)\s*,?")
 
 
@@ -116,12 +118,20 @@ def _numbers(text: str, name: str) -> np.ndarray:
     if not text:
         return np.empty(0)
     if _PLAIN.fullmatch(text):
-        tokens = text.replace(",", " ").split()
-        try:
-            values = np.array(tokens, dtype=np.float64)
-        except ValueError:
-            values = None
-        if values is not None:
+        # parsed in C, no list of strings (a path's text can be hundreds of MB): the numbers read must
+        # be as many as the runs of characters between separators, else the slow exact way below
+        flat = text.replace(",", " ")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                values = np.fromstring(flat, dtype=np.float64, sep=" ")
+            except ValueError:                   # NumPy 2 refuses what it cannot read to the end
+                values = np.empty(0)
+        chars = np.frombuffer(flat.encode("ascii"), np.uint8)
+        word = (chars != 32) & (chars != 9) & (chars != 10) & (chars != 13)
+        runs = int(word[0]) + int(np.count_nonzero(word[1:] & ~word[:-1])) if chars.size else 0
+        del flat, chars, word
+        if values.size == runs:
             return values
     found = _NUMBER.findall(text)
     rest = _NUMBER.sub(" ", text).replace(",", " ").strip()
