@@ -379,3 +379,13 @@ def test_an_svg_whose_groove_is_a_picture_is_drawn_and_read_as_one(tmp_path, izd
     assert not (tmp_path / "x.wav").exists()
     with pytest.raises(_vector.NoVectorGroove, match="only pictures"):
         read_vectors(tmp_path / "pic.svg", rpm=78)
+
+
+def test_a_clockwise_groove_is_read_clockwise(tmp_path):
+    """The spiral mirrored (turning clockwise as seen): the direction found, the tone the same."""
+    xy, _ = _tone_spiral()
+    p = np.column_stack([xy[:, 0], -xy[:, 1]]) + 50
+    _spiral_svg(tmp_path / "cw.svg", "<polyline points='" + " ".join(f"{x:.5f},{y:.5f}" for x, y in p) + "'/>")
+    g = read_vectors(tmp_path / "cw.svg", rpm=78)
+    assert g.direction == "clockwise" and g.centre_m == pytest.approx((0.05, 0.05), abs=2e-6)
+    assert np.sqrt(np.mean(g.modulation_m ** 2)) == pytest.approx(0.05e-3 / math.sqrt(2), rel=0.03)
