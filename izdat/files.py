@@ -43,6 +43,8 @@ __all__ = ["atomic_path", "staged_folder", "check_output_file", "check_output_fo
 STAGE_PREFIX = ".izdat-"
 _PLAN, _OLD, _DONE = ".izdat-plan.json", ".izdat-old", ".izdat-done"
 _OWNED = re.compile(r"([0-9a-f]{8})-(\d+)-(\d+)-")
+#: A temporary file of :func:`atomic_path`: ``.NAME.HOST-PID-START-RANDOM.partSUFFIX``.
+_PART = re.compile(r"\..+?\.([0-9a-f]{8}-\d+-\d+-[^.]*)\.part(\.[^.]*)?$")
 #: A staging folder or temporary file of an izdat older than this fix carries no owner; it is
 #: removed once it has not been touched for this long (s).
 LEGACY_AGE_S = 24 * 3600
@@ -168,6 +170,12 @@ def clean_stale(outdir: str | Path) -> int:
     except OSError:
         return 0
     for entry in entries:
+        part = _PART.match(entry.name)
+        if part is not None and entry.is_file(follow_symlinks=False):   # a killed atomic_path's file
+            if _abandoned(part.group(1), entry.path):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+            continue
         if not entry.name.startswith(STAGE_PREFIX) or not entry.is_dir(follow_symlinks=False):
             continue
         if not _abandoned(entry.name[len(STAGE_PREFIX):], entry.path):

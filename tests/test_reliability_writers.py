@@ -666,3 +666,47 @@ def test_spread_killed_at_random_points_keeps_the_old_world_or_writes_the_whole_
     faults, _ = kill_loop(runner, tmp_path, base + ["--seed", "0"], base + ["--seed", "1"], tmp_path / "world",
                           kills=20, seed=17)
     assert faults == 20
+
+
+def test_erase_killed_at_random_points_keeps_the_old_tape_or_writes_the_whole_new_one(runner, tiny, tmp_path):
+    (tmp_path / "erased").mkdir()
+    base = ["erase", tiny / "song.wav", "-o", tmp_path / "erased" / "left.wav"]
+    faults, _ = kill_loop(runner, tmp_path, base + ["--seed", "0"], base + ["--seed", "1"], tmp_path / "erased",
+                          kills=20, seed=18)
+    assert faults == 20
+
+
+def test_age_killed_at_random_points_keeps_the_old_picture_or_writes_the_whole_new_one(runner, tiny, tmp_path):
+    runner.run(tmp_path, ["cut", tiny / "song.wav", "-o", "rec", *SMALL, "--trim", "0.3", "--format", "png,json",
+                          "--xray", tiny / "xray.png"])
+    (tmp_path / "aged").mkdir()
+    base = ["age", tmp_path / "rec" / "record.png", "-o", tmp_path / "aged" / "photo.png"]
+    faults, _ = kill_loop(runner, tmp_path, base + ["--seed", "0"], base + ["--seed", "1"], tmp_path / "aged",
+                          kills=20, seed=19)
+    assert faults == 20
+
+
+def test_listen_killed_at_random_points_keeps_the_old_copy_or_writes_the_whole_new_one(runner, tiny, tmp_path):
+    import sqlite3
+    runner.run(tmp_path, ["spread", "-o", "world", "--people", "2000", "--years", "1946-1990", "--seed", "3"])
+    con = sqlite3.connect(tmp_path / "world" / "lineage.sqlite")
+    copy = con.execute("SELECT id FROM copies ORDER BY generation DESC, id LIMIT 1").fetchone()[0]
+    con.close()
+    (tmp_path / "heard").mkdir()
+    base = ["listen", tmp_path / "world" / "lineage.sqlite", copy, tiny / "song.wav",
+            "-o", tmp_path / "heard" / "copy.wav"]
+    faults, _ = kill_loop(runner, tmp_path, base + ["--seed", "0"], base + ["--seed", "1"], tmp_path / "heard",
+                          kills=20, seed=20)
+    assert faults == 20
+
+
+def test_clean_stale_removes_temporary_files_of_killed_processes_but_not_of_live_ones(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    from izdat.files import _host, _owner_tag
+    gone = tmp_path / f".photo.png.{_host()}-{int(dead.stdout)}-1-abc123.part.png"
+    mine = tmp_path / f".song.wav.{_owner_tag()}-def456.part.wav"
+    users = tmp_path / ".photo.png.notes.part.png"          # a user's own hidden file that looks alike
+    for p in (gone, mine, users):
+        p.write_bytes(b"x")
+    clean_stale(tmp_path)
+    assert not gone.exists() and mine.exists() and users.exists()
