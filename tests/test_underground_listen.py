@@ -90,7 +90,8 @@ def test_deeper_tape_copy_has_less_treble_and_more_noise(db, song):
         rows = chain(db, deep)[::-1]
         # the first tape of the lineage after which every copy is a tape
         k = max([i for i, r in enumerate(rows) if r["medium"] not in tape], default=-1) + 1
-        if rows[-1]["generation"] - rows[k]["generation"] >= 6:
+        # ... recorded on a deck that has a top octave to lose (Vesna, Dnepr-11 and Yauza-5 stop near 6-10 kHz)
+        if rows[-1]["generation"] - rows[k]["generation"] >= 6 and rows[k]["deck"] not in ("vesna", "dnepr-11", "yauza-5"):
             break
     else:
         pytest.fail("no lineage of seven tapes in a row in the test run")
