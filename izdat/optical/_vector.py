@@ -643,6 +643,29 @@ def _programme(r: np.ndarray, spr: int) -> tuple[int, int, float]:
     return a, min(n, b), pitch
 
 
+def _dense_ends(psi, psi0, step, a, b, n, spr, sparse: float = 16.0) -> tuple[int, int]:
+    """The programme's ends moved to where the vertices stop lying a few samples apart, if that is
+    within a turn of the ends the pitch gave: a generator writes every sample it keeps of the
+    programme, and its lead-in or lead-out sparsely (sndcut: 1200 points a turn)."""
+    d = np.diff(psi) / step
+    long_steps = np.flatnonzero(d > sparse)
+
+    def vertices_near(k):
+        return np.searchsorted(psi, psi0 + max(0, k - spr) * step), np.searchsorted(psi, psi0 + (k + spr) * step)
+
+    if b < n:
+        lo, hi = vertices_near(b)
+        found = long_steps[(long_steps >= lo) & (long_steps < hi)]
+        if found.size:                                   # the last vertex before the first long step
+            b = int(np.round((psi[found[0]] - psi0) / step)) + 1
+    if a > 0:
+        lo, hi = vertices_near(a)
+        found = long_steps[(long_steps >= lo) & (long_steps < hi)]
+        if found.size:                                   # the first vertex after the last long step
+            a = int(np.round((psi[found[-1] + 1] - psi0) / step))
+    return a, min(b, n)
+
+
 def _hinge(r: np.ndarray, guess: int, spr: int) -> int:
     """Where the track's slope changes, near ``guess``: the hinge of the best continuous two-slope line
     ``α + β·x + γ·max(x − h, 0)`` over a turn either side, tried at every sample (suffix sums)."""
@@ -713,6 +736,8 @@ def _follow(xy: np.ndarray, name: str, rpm: float, spr: int, meta: RecordMeta | 
         pitch = float(np.median(r[a:max(a + 1, b - spr)] - r[a + spr:max(a + spr + 1, b)])) if b - a > spr else 0.0
     else:
         a, b, pitch = _programme(r, spr)
+        if on_grid:
+            a, b = _dense_ends(psi, grid[0], step, a, b, n, spr)
     if b - a < spr // 4:
         raise PictureError(f"{name}'s path holds no programme: its turns do not lie a steady pitch apart")
     # refit the centre on the programme alone (the lead-in's and lead-out's bends bias the spline)
