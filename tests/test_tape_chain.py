@@ -183,3 +183,12 @@ def test_measure_wav_refuses_bad_input_in_one_sentence(izdat, tmp_path, make, wo
 def test_measure_wants_a_deck_or_a_wav(izdat, tmp_path):
     code, _, err = izdat("measure")
     assert code == 2 and "either --deck or --wav" in err and err.count("\n") == 1
+
+
+def test_measure_deck_gives_mol_and_sol_and_both_w_and_f_readings(izdat):
+    code, out, err = izdat("measure", "--deck", "sony-tc-129", "--json")
+    assert code == 0, err
+    m = json.loads(out)["measured"]
+    assert np.isfinite(m["mol_db"]) and np.isfinite(m["sol_10k_db"])
+    # the quasi-peak detector reads above the 2σ statistic on tape flutter (issue 16: 12-38 %)
+    assert m["wow_flutter_qp_pct"] > m["wow_flutter_pct"] > 0

@@ -171,6 +171,19 @@ def decks(as_json: bool = typer.Option(False, "--json", help="Print a JSON list 
             typer.echo(f"{'':17s}source: {s}")
 
 
+def _service_levels(machine: TapeDeck) -> dict:
+    """MOL (315 Hz, 3 % H3) and SOL (10 kHz) of ``machine`` in dB re its reference level, as a
+    service manual measures them (izdat.tape.service); None where one cannot be read."""
+    from izdat.tape.service import mol_db, sol_db
+    out = {}
+    for key, fn in (("mol_db", mol_db), ("sol_10k_db", lambda d: sol_db(d, freq_hz=10_000.0))):
+        try:
+            out[key] = round(float(fn(machine)), 2)
+        except TapeError:
+            out[key] = None
+    return out
+
+
 def _measure_wav(path: Path, tone_hz: float, as_json: bool) -> None:
     from izdat.tape.meter import analyse_recording
     audio = load(path)
@@ -217,6 +230,7 @@ def measure(
         raise TapeError(f"--seed must be zero or positive, not {seed}")
     machine = TapeDeck(deck, seed=seed)
     m = run_measure(machine, generations).as_dict()
+    m.update(_service_levels(machine))
     pub = machine.preset.published()
     if as_json:
         typer.echo(json.dumps({"measured": m, "published": pub}, indent=2, ensure_ascii=False, default=float))
@@ -228,10 +242,15 @@ def measure(
                              ("W&F unweighted 2σ %", "wow_flutter_unweighted_pct", None),
                              ("S/N unweighted dB", "snr_db", "snr_db"),
                              ("S/N A-weighted dB", "snr_a_db", None),
+                             ("MOL 315 Hz 3 % H3 dB", "mol_db", None),
+                             ("SOL 10 kHz dB", "sol_10k_db", None),
                              ("upper −3 dB limit Hz", "upper_hz", "upper_hz"),
                              ("lower −3 dB limit Hz", "lower_hz", "lower_hz")]:
         pv = f"{pub[pkey]:g}" if pkey else "—"
-        typer.echo(f"{label:28s}{m[key]:>12g}{pv:>12s}")
+        mv = "—" if m[key] is None else f"{m[key]:g}"
+        typer.echo(f"{label:28s}{mv:>12s}{pv:>12s}")
+    typer.echo("MOL and SOL: dB re the reference level (0 dB on the deck's meter), first generation, "
+               "noises and flutter off")
 
 
 @app.command()
