@@ -202,4 +202,6 @@ def test_cli_dub_writes_generations_and_bad_input_exits_2(tmp_path):
     assert not out.exists() or not any(out.iterdir())
     r = runner.invoke(app, ["dub", str(song), "-o", str(out), "--chain", "dnepr-11,sony-tc-260", "--seed", "2"])
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in out.iterdir()) == ["generation-01.wav", "generation-02.wav"]
+    # since issue 16 item 4 the files are named after the machine that made them, with chain.json
+    assert sorted(p.name for p in out.iterdir()) == ["chain.json", "generation-01-on-dnepr-11.wav",
+                                                     "generation-02-on-sony-tc-260.wav"]

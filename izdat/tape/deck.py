@@ -39,8 +39,6 @@ REFERENCE_DBFS = -12.0
 MAINS_HZ = 50.0
 #: The tone the record level is aligned with (the MOL tone of a service manual), Hz.
 _ALIGN_HZ = 315.0
-#: The extra bias (units of the optimum) at which the self-erasure's treble loss is computed exactly.
-_ZONE_SPAN = 2.0
 #: Sample-rate limits for the decks, Hz.
 _MIN_RATE_HZ, _MAX_RATE_HZ = 8000.0, 192000.0
 _ARCMIN = np.pi / (180 * 60)
@@ -401,34 +399,16 @@ class TapeDeck:
                     (f"recorded on {p.name}",))
 
     def _record_field(self, h: np.ndarray, fs: float) -> np.ndarray:
-        """The remanence written by the head field ``h``, with the treble's self-erasure.
-
-        The short-wavelength part of the field biases the recording itself (:func:`preisach.self_bias`):
-        the sensitivity falls as b/b_eff and the recording zone moves out by Δb = b_eff − b, a treble
-        loss e^(−k·ZONE_M_PER_BIAS·Δb), applied as a cross-fade towards a copy of the remanence through
-        that loss at Δb = ``_ZONE_SPAN`` (exact there and at Δb = 0, linear in amplitude between).
+        """The remanence written by the head field ``h``: the coating's biased recording, with the
+        self-bias of loud treble (:func:`preisach.self_bias`: the sensitivity falls as b/b_eff), then
+        the record-zone loss (:func:`heads.zone_loss`) that the record EQ's treble current made up.
         With no bias (under 0.05) the recording is the bare remanence curve."""
         p = self.preset
         after = heads.after_zone_chain(fs, p.speed_m_s, p.record_zone_m)
         if self.bias < 0.05:
             return after(self.hysteresis.magnetise(h))
-        gain, extra = preisach.self_bias(h, fs, p.speed_m_s, p.record_zone_m, self.bias)
-        m = after(self.hysteresis.magnetise(h, gain))
-        w = np.minimum(extra * np.float32(1.0 / _ZONE_SPAN), np.float32(1.0))
-        # only where the treble is loud enough to move the zone (w > 1e-3: under 0.01 dB elsewhere),
-        # in blocks with a margin for the FIR
-        block, margin = 8192, heads.LOSS_TAPS
-        loud = np.nonzero(np.maximum.reduceat(w, np.arange(0, w.size, block)) > 1e-3)[0]
-        if loud.size:
-            zone = heads.zone_chain(fs, p.speed_m_s, heads.ZONE_M_PER_BIAS * _ZONE_SPAN)
-            out = m.copy()
-            for b in loud:  # blocks, not samples: at most size/8192 passes
-                a, e = b * block, min((b + 1) * block, m.size)
-                lo, hi = max(a - margin, 0), min(e + margin, m.size)
-                lost = zone(m[lo:hi])[a - lo: a - lo + (e - a)]
-                out[a:e] = m[a:e] + w[a:e] * (lost - m[a:e])
-            m = out
-        return m
+        gain = preisach.self_bias(h, fs, p.speed_m_s, p.record_zone_m, self.bias)
+        return after(self.hysteresis.magnetise(h, gain))
 
     def play(self, tape: Tape) -> Audio:
         """Play ``tape`` on this deck and return the line output as :class:`Audio`."""

@@ -132,7 +132,7 @@ class LinearChain:
              if len(self.sos) else np.asarray(x, dtype=np.float32))
         if self.fir is not None and y.size:
             delay = (self.fir.size - 1) // 2
-            y = sps.oaconvolve(y, self.fir, mode="full")[delay: delay + x.size].astype(np.float32)
+            y = np.convolve(y, self.fir, mode="full")[delay: delay + x.size].astype(np.float32)
         return y
 
 
@@ -158,16 +158,37 @@ ZONE_M_PER_BIAS = 0.3e-6
 ZONE_BOOST_MAX_DB = 20.0
 
 
+def _zone_shelf_s(speed_m_s, zone_m):
+    """Analog first-order shelf (zero, pole in rad/s) standing for e^(−k·zone_m): its −3 dB point
+    where k·zone_m = 0.35 and its floor −ZONE_BOOST_MAX_DB (a first-order approximation of the
+    exponential: the recording zone's loss is smooth, its exact shape assumed)."""
+    wp = 0.35 * speed_m_s / zone_m          # k·x = 0.35 → ω = 0.35·v/x
+    wz = wp * 10 ** (ZONE_BOOST_MAX_DB / 20)
+    return wz, wp
+
+
+@functools.lru_cache(maxsize=128)
+def zone_shelf_sos(fs_hz, speed_m_s, zone_m, invert=False):
+    """The record-zone loss as one IIR section (bilinear, pre-warped at the pole); ``invert``: the
+    record amplifier's treble current that makes it up (the exact inverse, minimum phase)."""
+    wz, wp = _zone_shelf_s(speed_m_s, zone_m)
+    if invert:
+        wz, wp = wp, wz
+    b_s, a_s = [1.0 / wz, 1.0], [1.0 / wp, 1.0]
+    return _bilinear_sos(b_s, a_s, fs_hz, min(wp, wz) / (2 * np.pi))
+
+
 def zone_loss(f_hz, speed_m_s, zone_m):
-    """The record-zone loss e^(−k·zone_m), floored at −ZONE_BOOST_MAX_DB (linear, real).
+    """The record-zone loss (linear, real): the magnitude of :func:`zone_shelf_sos`'s analog shelf.
 
     The written remanence is averaged over the recording zone, ``zone_m`` past the gap at the
     optimum bias: a treble loss after the recording, which the record amplifier makes up with more
     treble current before it — so loud treble meets the coating's saturation at a higher field than
     the bass does (the short-wavelength saturation of tape; Bertram 1994 §9, Mallinson 1993 ch. 6).
     """
-    k = 2 * np.pi * np.asarray(f_hz, dtype=np.float64) / speed_m_s
-    return np.maximum(np.exp(-k * zone_m), 10 ** (-ZONE_BOOST_MAX_DB / 20))
+    wz, wp = _zone_shelf_s(speed_m_s, zone_m)
+    w = 2 * np.pi * np.asarray(f_hz, dtype=np.float64)
+    return np.abs((1 + 1j * w / wz) / (1 + 1j * w / wp))
 
 
 def bias_response(f_hz, speed_m_s, bias, depth_m):
@@ -202,16 +223,8 @@ def _fir(mag):
 
 @functools.lru_cache(maxsize=64)
 def after_zone_chain(fs_hz, speed_m_s, zone_m):
-    """The record-zone loss :func:`zone_loss` applied to the written remanence (FIR)."""
-    f = np.fft.rfftfreq(512, 1 / fs_hz)
-    return LinearChain(np.zeros((0, 6)), _fir(zone_loss(f, speed_m_s, zone_m)), fs_hz)
-
-
-@functools.lru_cache(maxsize=64)
-def zone_chain(fs_hz, speed_m_s, zone_m):
-    """The treble loss e^(−k·zone_m) of a recording zone moved ``zone_m`` further from the gap, as a
-    linear-phase FIR (LOSS_TAPS)."""
-    return LinearChain(np.zeros((0, 6)), _loss_fir(fs_hz, speed_m_s, zone_m, 1e-12, 0.0, 0.0, 0.0), fs_hz)
+    """The record-zone loss :func:`zone_loss` applied to the written remanence (one IIR section)."""
+    return LinearChain(zone_shelf_sos(fs_hz, speed_m_s, zone_m), None, fs_hz)
 
 
 @functools.lru_cache(maxsize=256)
@@ -235,12 +248,10 @@ def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q, speed_m_s=0.0
     if boost_db:
         sos.append(_peaking_sos(boost_hz, boost_db, boost_q, fs_hz))
     fir = None
-    if speed_m_s > 0:  # the treble current that makes up the record-zone loss, and the bias's change
-        f = np.fft.rfftfreq(512, 1 / fs_hz)
-        mag = 1.0 / zone_loss(f, speed_m_s, zone_m)
-        if bias != 1.0:
-            mag = mag * bias_response(f, speed_m_s, bias, depth_m)
-        fir = _fir(mag)
+    if speed_m_s > 0 and zone_m > 0:  # the treble current that makes up the record-zone loss
+        sos.append(zone_shelf_sos(fs_hz, speed_m_s, zone_m, invert=True))
+    if speed_m_s > 0 and bias != 1.0:  # the bias's change of treble
+        fir = _fir(bias_response(np.fft.rfftfreq(512, 1 / fs_hz), speed_m_s, bias, depth_m))
     return LinearChain(np.concatenate(sos), fir, fs_hz)
 
 

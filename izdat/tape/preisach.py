@@ -171,17 +171,17 @@ def _record_2x(table, h, g):
 
 
 def self_bias(h: np.ndarray, fs_hz: float, speed_m_s: float, zone_m: float, bias: float,
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """The signal's own short-wavelength field acting as bias: (sensitivity, extra bias) per sample.
+              ) -> np.ndarray:
+    """The signal's own short-wavelength field acting as bias: the sensitivity left, per sample.
 
     Signal components whose wavelength is shorter than about 2π times the recording zone
     ``zone_m`` (above f_c = v/(2π·zone)) swing during a tape element's passage through the zone,
     as the bias does: they add to the AC field that sets the freezing point, so the effective bias
     is b_eff = √(b² + (Ĥ_hf/Hb₀)²), Ĥ_hf the peak of that part of the field (its envelope, 1 ms)
     and Hb₀ = OPTIMUM_BIAS the optimum bias field. The recording then loses sensitivity as b/b_eff
-    (the returned gain on the field) and the zone moves out by b_eff − b (the returned extra bias,
-    whose treble loss the deck applies): loud treble saturates and erases itself, the more so at
-    low speed, where f_c is lower and the record EQ lifts the treble more (Bertram 1994 §9.4,
+    (the returned gain on the field; the zone's further move out, an extra treble loss, is left out):
+    loud treble saturates and erases itself, the more so at low speed, where f_c is lower and the
+    record EQ lifts the treble more (Bertram 1994 §9.4,
     Mallinson 1993 ch. 6: self-erasure and the short-wavelength saturation of biased tape).
     """
     import scipy.signal as sps
@@ -194,10 +194,9 @@ def self_bias(h: np.ndarray, fs_hz: float, speed_m_s: float, zone_m: float, bias
 
 @numba.njit(cache=True)
 def _self_bias_run(h, b0, b1, b2, a1, a2, env, bias, inv_b0):
-    """One pass: 2nd-order high-pass (direct form II transposed), one-pole power envelope, gain."""
+    """One pass: 2nd-order high-pass (direct form II transposed), one-pole power envelope, b/b_eff."""
     n = h.size
     gain = np.empty(n, dtype=np.float32)
-    extra = np.empty(n, dtype=np.float32)
     z1 = 0.0
     z2 = 0.0
     power = 0.0
@@ -211,8 +210,7 @@ def _self_bias_run(h, b0, b1, b2, a1, a2, env, bias, inv_b0):
         q = 2.0 * power * inv_b0 * inv_b0
         b_eff = np.sqrt(bb + q)
         gain[i] = bias / b_eff
-        extra[i] = b_eff - bias
-    return gain, extra
+    return gain
 
 
 def harmonics(amplitude: float, bias: float = 1.0, n: int = 512) -> np.ndarray:

@@ -84,7 +84,7 @@ _GOST = "GOST 12392-71 (household tape recorders: classes and parameters), as su
 PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
     DeckPreset(
         name="dnepr-11", title="Dnepr-11", made="Kiev Tape Recorder Plant, USSR, 1960",
-        boost_db=8.02, flutter_scale_pct=0.1479, hiss_db=-51.40, record_zone_m=2.27 * _UM,  # calibrated
+        boost_db=7.85, flutter_scale_pct=0.1479, hiss_db=-51.15, record_zone_m=2.14 * _UM,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=50.0, upper_hz=10000.0, snr_db=40.0,
         wow_flutter_pct=0.4,
         sources=("no published figure found in this project's sources (Russian/Ukrainian "
@@ -98,7 +98,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         reel_radius_m=55 * _MM, motor_hz=23.3, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=6),
     DeckPreset(
         name="yauza-5", title="Yauza-5", made="Moscow Electromechanical Plant No. 1, USSR, 1960",
-        boost_db=5.60, flutter_scale_pct=0.1139, hiss_db=-54.71, record_zone_m=5.2 * _UM,  # calibrated
+        boost_db=5.14, flutter_scale_pct=0.1139, hiss_db=-54.61, record_zone_m=5.46 * _UM,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=40.0, upper_hz=12000.0, snr_db=42.0,
         wow_flutter_pct=0.3,
         sources=("no published figure found in this project's sources (production 1960-1965 at "
@@ -113,7 +113,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
     DeckPreset(
         name="vesna", title="Vesna (portable)",
         made="Kommunist plant, Kiev, and Zaporozhye mobile power-station plant (later Iskra), USSR, 1963",
-        boost_db=4.74, flutter_scale_pct=0.1807, hiss_db=-42.04, record_zone_m=2.3 * _UM,  # calibrated
+        boost_db=4.78, flutter_scale_pct=0.1807, hiss_db=-42.01, record_zone_m=2.14 * _UM,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=100.0, upper_hz=6000.0, snr_db=38.0,
         wow_flutter_pct=0.5,
         sources=("Wikipedia (ru), 'Весна (магнитофон)': 9.53 cm/s, 100-6000 Hz "
@@ -126,7 +126,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         motor_hz=40.0, speed_tolerance_pct=3.0, azimuth_tolerance_arcmin=8),
     DeckPreset(
         name="mayak-203", title="Mayak-203", made="Mayak plant, Kiev, USSR, 1974",
-        boost_db=10.09, flutter_scale_pct=0.1027, hiss_db=-58.47, record_zone_m=2.97 * _UM,  # calibrated
+        boost_db=9.04, flutter_scale_pct=0.1027, hiss_db=-58.36, record_zone_m=3.96 * _UM,  # calibrated
         kind="reel", speed_cm_s=9.53, lower_hz=40.0, upper_hz=14000.0, snr_db=46.0,
         wow_flutter_pct=0.25,
         sources=("no published figure found in this project's sources; all three figures are "
@@ -139,7 +139,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         motor_hz=25.0, speed_tolerance_pct=1.5, azimuth_tolerance_arcmin=4),
     DeckPreset(
         name="elektronika-302", title="Elektronika-302", made="Tochmash, Moscow, USSR, 1974",
-        boost_db=10.63, flutter_scale_pct=0.1792, hiss_db=-50.63, record_zone_m=1.25 * _UM,  # calibrated
+        boost_db=10.45, flutter_scale_pct=0.1792, hiss_db=-50.61, record_zone_m=1.33 * _UM,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=63.0, upper_hz=10000.0, snr_db=42.0,
         wow_flutter_pct=0.4,
         sources=("no published figure found in this project's sources (viws.ru history page gives "
@@ -153,7 +153,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         reel_radius_m=18 * _MM, motor_hz=40.0, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=5),
     DeckPreset(
         name="rus-205", title="Rus'-205", made="USSR, 1981",
-        boost_db=12.63, flutter_scale_pct=0.1145, hiss_db=-55.65, record_zone_m=1.49 * _UM,  # calibrated
+        boost_db=11.86, flutter_scale_pct=0.1145, hiss_db=-55.52, record_zone_m=2.07 * _UM,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=63.0, upper_hz=12500.0, snr_db=45.0,
         wow_flutter_pct=0.3,
         sources=("'Русь 205 - там Русский Дух, там Маховик виднеется!!!', Dzen channel Dobryi "
@@ -167,7 +167,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         reel_radius_m=18 * _MM, motor_hz=33.0, speed_tolerance_pct=1.5, azimuth_tolerance_arcmin=4),
     DeckPreset(
         name="sony-tc-260", title="Sony TC-260", made="Sony, Japan, 1967",
-        boost_db=7.36, flutter_scale_pct=0.0801, hiss_db=-61.01, record_zone_m=4.76 * _UM,  # calibrated
+        boost_db=6.25, flutter_scale_pct=0.0801, hiss_db=-60.98, record_zone_m=4.58 * _UM,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=50.0, upper_hz=15000.0, snr_db=50.0,
         wow_flutter_pct=0.19, eq="NAB",
         sources=("Analog Soundware, 'Sony TC-260' (https://www.analogsoundware.com/rr/sony-tc-260): "
@@ -179,7 +179,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         motor_hz=25.0, speed_tolerance_pct=0.8, azimuth_tolerance_arcmin=2, formulation="Fe2O3 (Sony PR-150)"),
     DeckPreset(
         name="sony-tc-129", title="Sony TC-129", made="Sony, Japan, 1975",
-        boost_db=11.66, flutter_scale_pct=0.0704, hiss_db=-60.13, record_zone_m=1.67 * _UM,  # calibrated
+        boost_db=10.71, flutter_scale_pct=0.0704, hiss_db=-59.99, record_zone_m=3.02 * _UM,  # calibrated
         kind="cassette", speed_cm_s=4.76, lower_hz=40.0, upper_hz=13000.0, snr_db=48.0,
         wow_flutter_pct=0.15,
         sources=("no published figure found in this project's sources; all three figures are "
