@@ -86,26 +86,27 @@ def atomic_path(path: str | Path):
     _check_target(path)
     folder = path.parent
     suffix = ".part" + path.suffix
-    with _held():
-        try:
-            created = _make_folders(folder)
-        except OSError as exc:
-            raise OutputError(f"cannot write to {folder}: {_reason(exc)}") from None
-        try:
-            _clean_stale_parts(folder, path.name, suffix)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_owner_tag()}-", suffix=suffix, dir=folder)
-            os.close(fd)
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
-        except OSError as exc:
-            _remove_folders(created)
-            raise OutputError(f"cannot write to {folder}: {_reason(exc)}") from None
+    tmp, created = None, []
     try:
+        with _held():       # a signal held here is delivered at the block's end: inside the try below
+            try:
+                created = _make_folders(folder)
+            except OSError as exc:
+                raise OutputError(f"cannot write to {folder}: {_reason(exc)}") from None
+            try:
+                _clean_stale_parts(folder, path.name, suffix)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_owner_tag()}-", suffix=suffix, dir=folder)
+                os.close(fd)
+                os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
+            except OSError as exc:
+                raise OutputError(f"cannot write to {folder}: {_reason(exc)}") from None
         yield Path(tmp)
         _check_target(path)   # something may have taken the name meanwhile
         os.replace(tmp, path)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         _remove_folders(created)
         if isinstance(exc, OSError) and not isinstance(exc, IzdatError):
             raise OutputError(f"cannot write {_shown(path)}: {_reason(exc)}") from None
@@ -131,24 +132,24 @@ def staged_folder(outdir: str | Path):
     """
     outdir = Path(outdir)
     _check_creatable(outdir)
-    with _held():
-        try:
-            created = _make_folders(outdir)
-        except OSError as exc:
-            raise OutputError(f"cannot write to {outdir}: {_reason(exc)}") from None
-        try:
-            clean_stale(outdir)
-            stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{_owner_tag()}-", dir=outdir))
-        except OSError as exc:
-            _remove_folders(created)
-            raise OutputError(f"cannot write to {outdir}: {_reason(exc)}") from None
+    stage, created = None, []
     try:
+        with _held():       # a signal held here is delivered at the block's end: inside the try
+            try:
+                created = _make_folders(outdir)
+            except OSError as exc:
+                raise OutputError(f"cannot write to {outdir}: {_reason(exc)}") from None
+            try:
+                clean_stale(outdir)
+                stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{_owner_tag()}-", dir=outdir))
+            except OSError as exc:
+                raise OutputError(f"cannot write to {outdir}: {_reason(exc)}") from None
         yield stage
         with _held():
             _commit(stage, outdir)
             shutil.rmtree(stage, ignore_errors=True)
     except BaseException as exc:
-        if not _holds_old_files(stage):
+        if stage is not None and not _holds_old_files(stage):
             shutil.rmtree(stage, ignore_errors=True)
         _remove_folders(created)   # only while empty
         if isinstance(exc, OSError) and not isinstance(exc, IzdatError) and exc.errno in _DISK_ERRORS:

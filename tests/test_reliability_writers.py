@@ -710,3 +710,33 @@ def test_clean_stale_removes_temporary_files_of_killed_processes_but_not_of_live
         p.write_bytes(b"x")
     clean_stale(tmp_path)
     assert not gone.exists() and mine.exists() and users.exists()
+
+
+@pytest.mark.parametrize("maker", ["mkstemp", "mkdtemp"])
+def test_a_sigterm_held_while_the_temporary_is_made_leaves_nothing(tmp_path, monkeypatch, maker):
+    """The signal held while the temporary file (or staging folder) is made lands inside the clean-up."""
+    import izdat.files as files
+    (tmp_path / "left.wav").write_bytes(b"old")
+    real = getattr(files.tempfile, maker)
+
+    def make_then_signal(*args, **kwargs):
+        made = real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)      # arrives while signals are held
+        return made
+    monkeypatch.setattr(files.tempfile, maker, make_then_signal)
+
+    def stop(signum, frame):
+        raise SystemExit(143)
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(SystemExit):
+            if maker == "mkstemp":
+                with atomic_path(tmp_path / "left.wav") as tmp:
+                    tmp.write_bytes(b"new")
+            else:
+                with staged_folder(tmp_path) as stage:
+                    (stage / "left.wav").write_bytes(b"new")
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["left.wav"]
+    assert (tmp_path / "left.wav").read_bytes() == b"old"
