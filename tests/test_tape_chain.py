@@ -193,3 +193,23 @@ def test_measure_deck_gives_mol_and_sol_and_both_w_and_f_readings(izdat):
     assert np.isfinite(m["mol_db"]) and np.isfinite(m["sol_10k_db"])
     # the quasi-peak detector reads above the 2σ statistic on tape flutter (issue 16: 12-38 %)
     assert m["wow_flutter_qp_pct"] > m["wow_flutter_pct"] > 0
+
+
+def test_dub_bias_under_is_brighter_over_is_duller_and_out_of_range_is_refused(izdat, tmp_path):
+    """``izdat dub --bias``: the ratio to each deck's optimum reaches the deck (issue 16, item 2)."""
+    t = np.arange(int(2 * FS)) / FS
+    song = tmp_path / "song.wav"
+    rng = np.random.default_rng(0)
+    soundfile.write(song, 0.05 * rng.standard_normal(t.size), int(FS))       # white noise: every band lit
+    treble = {}
+    for bias in (0.5, 2.0):
+        code, _, _ = izdat("dub", song, "-o", tmp_path / str(bias), "--bias", bias, "--deck", "elektronika-302")
+        assert code == 0
+        x, fs = soundfile.read(tmp_path / str(bias) / "generation-01.wav")
+        f, p = __import__("scipy.signal", fromlist=["welch"]).welch(x, fs, nperseg=4096)
+        treble[bias] = 10 * np.log10(p[(f > 5000) & (f < 8000)].sum() / p[(f > 300) & (f < 1500)].sum())
+    assert treble[0.5] - treble[2.0] > 2.0, treble
+    for bad in ("6", "nan", "-0.1"):
+        code, out, err = izdat("dub", song, "-o", tmp_path / "bad", "--bias", bad)
+        assert code == 2 and "--bias must be between 0 and 5" in out + err
+    assert not (tmp_path / "bad").exists()

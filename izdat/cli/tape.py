@@ -9,6 +9,7 @@ import numpy as np
 import typer
 
 from izdat.audio import load, save
+from izdat._check import check_number
 from izdat.cli._app import app
 from izdat.files import check_output_file, check_output_folder, staged_folder
 from izdat.progress import console, progress
@@ -19,7 +20,8 @@ from izdat.tape.presets import PRESETS
 MAX_GENERATIONS = 99
 
 
-def _decks_for(deck: str | None, chain: str | None, generations: int | None, seed: int) -> list[TapeDeck]:
+def _decks_for(deck: str | None, chain: str | None, generations: int | None, seed: int,
+               bias: float = 1.0) -> list[TapeDeck]:
     if deck and chain:
         raise TapeError("give either --deck or --chain, not both")
     names = [n.strip() for n in chain.split(",")] if chain else [deck or "elektronika-302"]
@@ -36,7 +38,7 @@ def _decks_for(deck: str | None, chain: str | None, generations: int | None, see
     for g in range(generations):
         n = names[g % len(names)]
         if n not in machines:  # one machine per model in the chain, each its own serial number
-            machines[n] = TapeDeck(n, seed=seed + len(machines))
+            machines[n] = TapeDeck(n, seed=seed + len(machines), bias=bias)
         out.append(machines[n])
     return out
 
@@ -117,6 +119,8 @@ def dub(
     generations: int = typer.Option(None, "--generations", "-n", help="How many copies (default: 1, or the chain's length)."),
     same_deck: bool = typer.Option(False, "--same-deck", help="Play each tape on the deck that recorded it (no mismatch between machines)."),
     live: str = typer.Option(None, "--live", help="Record it first as a live concert: 'apartment'."),
+    bias: float = typer.Option(1.0, "--bias", help="Bias current as a ratio to each deck's optimum (0 = none, grossly "
+                                                    "distorted; under 1 brighter and dirtier; over 1 duller)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random thing (machines, audience)."),
 ):
     """Copy SONG tape to tape: generation 1 is recorded on the first deck; each next deck plays the
@@ -128,7 +132,8 @@ def dub(
     """
     if seed < 0:
         raise TapeError(f"--seed must be zero or positive, not {seed}")
-    decks = _decks_for(deck, chain, generations, seed)
+    check_number("--bias", bias, *TapeDeck.LIMITS["bias"][:2], "(1 = the deck's optimum)", error=TapeError)
+    decks = _decks_for(deck, chain, generations, seed, bias)
     if live is not None and live != "apartment":
         raise TapeError(f"--live knows only 'apartment', not {live!r}")
     names = [_generation_name(g, decks) for g in range(len(decks))]

@@ -36,7 +36,7 @@ def fit(preset: DeckPreset) -> DeckPreset:
         lo, hi = (mid, hi) if up < p.upper_hz else (lo, mid)
     p = dataclasses.replace(p, boost_db=round(0.5 * (lo + hi), 2))
     for _ in range(3):
-        wf = measure_wow_flutter(TapeDeck(p))["weighted"]
+        wf = measure_wow_flutter(TapeDeck(p))["quasi_peak"]   # published figures are quasi-peak readings
         p = dataclasses.replace(p, flutter_scale_pct=p.flutter_scale_pct * p.wow_flutter_pct / wf)
     for _ in range(4):
         sn = snr_db(TapeDeck(p))["unweighted"]

@@ -173,7 +173,7 @@ class TapeDeck:
         "seed": (0, 2**63 - 1, ""),
         "speed_error_pct": (-5.0, 5.0, "%"),
         "azimuth_arcmin": (-60.0, 60.0, "arc minutes"),
-        "bias": (0.0, 3.0, "(1 = optimum)"),
+        "bias": (0.0, 5.0, "(1 = optimum)"),
         "record_level_db": (-30.0, 20.0, "dB"),
     }
 
