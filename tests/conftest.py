@@ -1,5 +1,6 @@
-"""Shared test signals and files."""
+"""Shared test signals, files and the command line run in this process."""
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,20 @@ RATE = 44100
 def sine(freq_hz: float, seconds: float, *, amplitude: float = 0.5, rate: int = RATE) -> Audio:
     t = np.arange(int(seconds * rate)) / rate
     return Audio(amplitude * np.sin(2 * np.pi * freq_hz * t), rate)
+
+
+@pytest.fixture
+def izdat(monkeypatch, capsys):
+    """``izdat ARGS…`` run in this process through its entry point: (exit code, stdout, stderr)."""
+    from izdat.cli import main
+
+    def run(*args):
+        monkeypatch.setattr(sys, "argv", ["izdat", *map(str, args)])
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        out = capsys.readouterr()
+        return exit_.value.code or 0, out.out, out.err
+    return run
 
 
 @pytest.fixture

@@ -17,17 +17,6 @@ SMALL = ["--diameter", "100", "--inner-radius", "25", "--outer-margin", "5", "--
 
 
 @pytest.fixture
-def izdat(monkeypatch, capsys):
-    def run(*args):
-        monkeypatch.setattr(sys, "argv", ["izdat", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        out = capsys.readouterr()
-        return exit_.value.code or 0, out.out, out.err
-    return run
-
-
-@pytest.fixture
 def song(tmp_path):
     t = np.arange(3 * RATE) / RATE
     stereo = np.stack([0.4 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 660 * t)], 1)

@@ -121,20 +121,6 @@ def test_sndcut_records_play_from_their_vertices(name):
 
 # --------------------------------------------------------------------------------------- the CLI
 
-@pytest.fixture
-def izdat(monkeypatch, capsys):
-    """``izdat`` in this process (as tests/test_cli.py runs it): (exit code, stdout, stderr)."""
-    from izdat.cli import main
-
-    def run(*args):
-        monkeypatch.setattr(sys, "argv", ["izdat", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        out = capsys.readouterr()
-        return exit_.value.code or 0, out.out, out.err
-    return run
-
-
 def test_izdat_play_follows_an_svg_path_and_reports_it(tmp_path, izdat):
     """``izdat play`` on an SVG with a groove path reads the vertices (the speech at 45 rpm, the
     figures printed), writes the report beside the audio, and ``--raster`` still draws it instead."""

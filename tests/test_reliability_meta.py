@@ -251,17 +251,6 @@ def test_a_groove_is_never_played_at_a_nan_gain(cut):
 
 # -- the command line --------------------------------------------------------------------------------
 
-@pytest.fixture
-def izdat(monkeypatch, capsys):
-    def run(*args):
-        monkeypatch.setattr(sys, "argv", ["izdat", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        out = capsys.readouterr()
-        return exit_.value.code or 0, out.out, out.err
-    return run
-
-
 CLI_CASES = {
     "[1]": "[1]",
     "200k-deep nesting": "[" * 200_000 + "]" * 200_000,

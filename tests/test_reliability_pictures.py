@@ -405,17 +405,6 @@ def test_an_svgz_that_unpacks_past_the_cap_is_refused(tmp_path, monkeypatch):
 
 # --- play and age: checked before the work, all or nothing ----------------------------------------
 
-@pytest.fixture
-def izdat(monkeypatch, capsys):
-    def run(*args):
-        monkeypatch.setattr(sys, "argv", ["izdat", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        out = capsys.readouterr()
-        return exit_.value.code or 0, out.out, out.err
-    return run
-
-
 @pytest.fixture(scope="module")
 def record(tmp_path_factory):
     """A one-second 440 Hz record cut and pictured at 600 DPI (small, and plays in seconds)."""

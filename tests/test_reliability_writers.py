@@ -121,17 +121,6 @@ def forked(fn) -> int:
 
 
 @pytest.fixture
-def izdat(monkeypatch, capsys):
-    def run(*args):
-        monkeypatch.setattr(sys, "argv", ["izdat", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        out = capsys.readouterr()
-        return exit_.value.code or 0, out.out, out.err
-    return run
-
-
-@pytest.fixture
 def song(tmp_path):
     t = np.arange(RATE // 2) / RATE
     path = tmp_path / "song.wav"

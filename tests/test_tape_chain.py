@@ -20,18 +20,6 @@ FS = 48000.0
 runner = CliRunner()
 
 
-@pytest.fixture
-def izdat(monkeypatch, capsys):
-    """Run the installed entry point (its one-sentence errors and exit codes): (code, out, err)."""
-    def run(*args):
-        monkeypatch.setattr(sys, "argv", ["izdat", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        out = capsys.readouterr()
-        return exit_.value.code or 0, out.out, out.err
-    return run
-
-
 def _tone(f_hz, seconds, level_db=-20.0, fs=FS):
     t = np.arange(int(seconds * fs)) / fs
     return Audio((np.sqrt(2) * 10 ** ((REFERENCE_DBFS + level_db) / 20) * np.sin(2 * np.pi * f_hz * t)).astype(np.float32), fs)
