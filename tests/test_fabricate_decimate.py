@@ -36,17 +36,6 @@ def record():
     return Lathe(diameter_mm=120, inner_radius_mm=30).cut(music(2.0))
 
 
-@pytest.fixture
-def izdat(monkeypatch, capsys):
-    def run(*args):
-        monkeypatch.setattr(sys, "argv", ["izdat", *map(str, args)])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        out = capsys.readouterr()
-        return exit_.value.code or 0, out.out, out.err
-    return run
-
-
 def _band(x, lo=60.0, hi=5000.0):
     spectrum = np.fft.rfft(x)
     f = np.fft.rfftfreq(len(x), 1 / RATE)
