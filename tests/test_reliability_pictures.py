@@ -629,3 +629,38 @@ def test_any_svg_root_gives_a_picture_within_the_limit_or_one_sentence(tmp_path_
     else:
         assert scan.pixels.size <= limit and scan.pixels.dtype == np.uint8
     _only(folder, [path.name])
+
+
+@pytest.mark.parametrize("kw", [{}, {"compression": "tiff_lzw"}])
+def test_the_issues_tiff_of_record_png_plays_as_the_png_itself(izdat, record, tmp_path, kw):
+    """The issue's whole recipe: ``Image.open('record.png').save('r.tif')``; ``izdat play r.tif --meta
+    record.json``. Its pixels are record.png's, so it plays to the same samples (it was read as zeros;
+    then, named other than record.png, its groove was searched for afresh and a 1 s side's spiral
+    was found three turns apart)."""
+    with Image.open(record) as im:
+        im.save(tmp_path / "r.tif", **kw)          # no DPI in the file: record.json gives it
+    meta = record.parent / "record.json"
+    assert izdat("play", record, "-o", tmp_path / "png.wav")[0] == 0
+    code, out, err = izdat("play", tmp_path / "r.tif", "-o", tmp_path / "tif.wav", "--meta", meta)
+    assert code == 0, err
+    png, tif = soundfile.read(tmp_path / "png.wav")[0], soundfile.read(tmp_path / "tif.wav")[0]
+    assert np.array_equal(png, tif)
+
+
+def test_a_photo_of_the_record_the_same_size_is_not_read_at_record_json_s_centre(record, tmp_path):
+    """izdat age keeps the picture's size but turns and shifts it: record.json's centre is tried
+    there and let go (the groove is not where it says), so the reader finds the spiral itself."""
+    from izdat.age import PRESETS, age
+    from izdat.optical._read import OpticalReader, read_meta
+    scan = load_picture(record)
+    aged = age(scan.pixels, dpi=scan.dpi, ageing=PRESETS["scanned"], seed=3)
+    Image.fromarray(aged).save(tmp_path / "photo.png", dpi=(scan.dpi, scan.dpi))
+    meta = read_meta(record.parent / "record.json")
+    photo = load_picture(tmp_path / "photo.png")
+    assert photo.pixels.shape == scan.pixels.shape
+    reader = OpticalReader(rpm=meta.rpm)
+    tried = []
+    real = OpticalReader._read_known
+    reader._read_known = lambda *a: tried.append(1) or real(reader, *a)
+    reader._read_found = lambda *a: "found"
+    assert reader.read(photo, meta) == "found" and tried == [1]
