@@ -82,6 +82,8 @@ def spread(
     _option("--seed", seed, "seed", "a seed")
     if runs < 1:
         raise SpreadError(f"--runs must be at least 1, got {runs}.")
+    if cluster is not None and runs < 2:
+        raise SpreadError(f"--cluster {cluster} runs an ensemble: give --runs 2 or more with it (got --runs {runs}).")
     if runs > 1 and sir is None and seed + runs - 1 > LIMITS["seed"][1]:
         raise SpreadError(f"--seed {seed} with --runs {runs} would need seeds past the largest, {LIMITS['seed'][1]:,}.")
     if sir is not None:
@@ -97,8 +99,10 @@ def spread(
         raise SpreadError(f"--people must be a positive number of people, got {people}.")
     _option("--runs", runs, "runs", "a number of runs")
     # before any allocation: the run's society and history stay while the ensemble runs, so one
-    # more is held here, two with a 'local' cluster (its two workers are threads of this process)
-    check_memory(people, copies=1 + (0 if runs == 1 else 2 if cluster == "local" else 1 if cluster is None else 0))
+    # more is held here, one per worker with a 'local' cluster (one worker process per core)
+    from izdat.underground.ensemble import local_workers
+    check_memory(people, copies=1 + (0 if runs == 1 else local_workers(runs) if cluster == "local"
+                                     else 1 if cluster is None else 0))
     _option("--people", people, "people", "a number of people")
     if outdir is None:
         raise SpreadError("izdat spread needs -o OUTDIR (or --sir EDGES for the validation mode).")
@@ -128,6 +132,12 @@ def spread(
     else:
         console.print(f"{summary['copies']:,} copies of {summary['titles']} recordings among {people:,} people, "
                       f"{summary['arrests']:,} arrests; written to {outdir}", markup=False)
+        if runs > 1:
+            st = summary["ensemble"]["stats"]
+            console.print(f"ensemble of {runs} runs (seeds {seed}-{seed + runs - 1}): "
+                          + ", ".join(f"{k.replace('_', ' ')} {st[k]['mean']:,.1f} ± {st[k]['std']:,.1f}"
+                                      for k in ("copies", "arrests", "max_generation"))
+                          + " (mean ± std)", markup=False, soft_wrap=True)
 
 
 @app.command()

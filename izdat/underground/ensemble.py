@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from izdat.underground.errors import SpreadError
@@ -10,7 +12,7 @@ from izdat.underground.simulate import simulate
 from izdat.underground.society import build_society
 from izdat.underground.summary import calibration, measures, summarize
 
-__all__ = ["run_one", "run_ensemble", "ENSEMBLE_KEYS"]
+__all__ = ["run_one", "run_ensemble", "local_workers", "ENSEMBLE_KEYS"]
 
 ENSEMBLE_KEYS = ("copies", "arrests", "max_generation")
 
@@ -28,12 +30,18 @@ def run_one(people: int, scenario_data: dict, scenario_text: str, seed: int, sta
     return out
 
 
+def local_workers(runs: int) -> int:
+    """Worker processes of a ``"local"`` cluster: one per core, no more than there are runs."""
+    return max(1, min(os.cpu_count() or 1, int(runs)))
+
+
 def run_ensemble(people: int, scenario: Scenario, seeds, start_year: int, end_year: int,
                  cluster: str | None = None) -> dict:
     """Run one simulation per seed; return every run plus mean, std and 95 % range per figure, and
     the calibration table of the ensemble (:func:`izdat.underground.summary.calibration`).
 
-    ``cluster``: ``None`` runs here; ``"local"`` starts a local Dask cluster (2 workers);
+    ``cluster``: ``None`` runs here; ``"local"`` starts a local Dask cluster of worker processes,
+    one per core (the Numba engine holds the GIL, so threads would share one core);
     any other string is the address of an existing Dask scheduler (``tcp://host:8786``).
     """
     seeds = [int(s) for s in seeds]
@@ -48,7 +56,8 @@ def run_ensemble(people: int, scenario: Scenario, seeds, start_year: int, end_ye
         local = None
         try:
             if cluster == "local":
-                local = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+                local = LocalCluster(n_workers=local_workers(len(seeds)), threads_per_worker=1,
+                                     processes=True, dashboard_address=None)
                 client = Client(local)
             else:
                 client = Client(cluster, timeout="10s")
