@@ -195,7 +195,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         reel_radius_m=18 * _MM, motor_hz=40.0, speed_tolerance_pct=1.0, azimuth_tolerance_arcmin=2),
     DeckPreset(
         name="elfa-6", title="EL'fa-6 (Эльфа-6)", made="ELFA plant, Vilnius, USSR, about 1956",
-        boost_db=2.53, flutter_scale_pct=0.4749, hiss_db=-48.59, record_zone_m=5.0 * _UM,  # calibrated
+        boost_db=2.69, flutter_scale_pct=0.4749, hiss_db=-40.93, record_zone_m=5.0 * _UM,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=100.0, upper_hz=7000.0, snr_db=35.0,
         wow_flutter_pct=1.0,
         sources=("issue 16 (public sources and ../shared/seeds/): one of the first Soviet "
@@ -209,14 +209,14 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
               "18 cm/s), S/N 35 dB and W&F 1.0 % assumed",
         track_width_m=2.5 * _MM, spacing_m=1.5 * _UM, gap_m=5.0 * _UM, depth_m=1.5 * _UM,
         boost_hz=7000, playback_bw_hz=8000,
-        headroom_db=2.5, hum_db=-45.0, dropouts_per_min=3.0, capstan_diameter_m=20 * _MM,
+        headroom_db=2.5, hum_db=-52.0, dropouts_per_min=3.0, capstan_diameter_m=20 * _MM,
         roller_diameter_m=30 * _MM, reel_radius_m=45 * _MM, motor_hz=12.5,
         flutter_shares={"capstan": 0.4, "roller": 0.2, "reel": 1.5, "motor": 0.3, "scrape": 0.1,
                         "drift": 1.2},
         speed_tolerance_pct=4.0, azimuth_tolerance_arcmin=10),
     DeckPreset(
         name="dnepr-3", title="Dnepr-3", made="Kiev, USSR, 1950s",
-        boost_db=1.97, flutter_scale_pct=0.2239, hiss_db=-50.93, record_zone_m=5.0 * _UM,  # calibrated
+        boost_db=1.96, flutter_scale_pct=0.2239, hiss_db=-44.78, record_zone_m=5.0 * _UM,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=100.0, upper_hz=7000.0, snr_db=38.0,
         wow_flutter_pct=0.5,
         sources=("issue 16 (public sources): 19.05 cm/s, 44 minutes a reel; range, S/N and W&F "
@@ -226,11 +226,11 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
               "0.5 % assumed",
         track_width_m=2.5 * _MM, spacing_m=1.2 * _UM, gap_m=4.2 * _UM, depth_m=1.5 * _UM,
         boost_hz=7000, playback_bw_hz=8000,
-        headroom_db=2.5, hum_db=-48.0, dropouts_per_min=2.5, capstan_diameter_m=12 * _MM,
+        headroom_db=2.5, hum_db=-54.0, dropouts_per_min=2.5, capstan_diameter_m=12 * _MM,
         reel_radius_m=60 * _MM, motor_hz=23.3, speed_tolerance_pct=2.5, azimuth_tolerance_arcmin=8),
     DeckPreset(
         name="spalis", title="Spalis (ELFA-10)", made="ELFA plant, Vilnius, USSR, 1959",
-        boost_db=2.63, flutter_scale_pct=0.1546, hiss_db=-52.29, record_zone_m=5.0 * _UM,  # calibrated
+        boost_db=2.59, flutter_scale_pct=0.1546, hiss_db=-47.53, record_zone_m=5.0 * _UM,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=100.0, upper_hz=8000.0, snr_db=40.0,
         wow_flutter_pct=0.4,
         sources=("issue 16 (public sources; spelt 'Spais' in ../shared/seeds/): ELFA-10, 1959, "
@@ -240,12 +240,12 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
               "1949 at 18 cm/s), S/N 40 dB, W&F 0.4 % assumed",
         track_width_m=2.5 * _MM, spacing_m=1.2 * _UM, gap_m=4.0 * _UM, depth_m=1.5 * _UM,
         boost_hz=8000, playback_bw_hz=9000,
-        headroom_db=3.0, hum_db=-50.0, dropouts_per_min=2.0, capstan_diameter_m=12 * _MM,
+        headroom_db=3.0, hum_db=-56.0, dropouts_per_min=2.0, capstan_diameter_m=12 * _MM,
         reel_radius_m=55 * _MM, motor_hz=23.3, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=6),
     DeckPreset(
         name="mag-59m", title="MAG-59M 'Voice' (home-built)",
         made="home-built by the engineer M. B. Krizhanovsky, USSR, 1959 (assumed)",
-        boost_db=2.37, flutter_scale_pct=0.5078, hiss_db=-54.30, record_zone_m=5.0 * _UM,  # calibrated
+        boost_db=2.34, flutter_scale_pct=0.5078, hiss_db=-39.38, record_zone_m=5.0 * _UM,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=120.0, upper_hz=6000.0, snr_db=34.0,
         wow_flutter_pct=1.2,
         sources=("issue 16 and ../shared/seeds/: a home-made 'Voice' unit, the MAG-59M of the "
@@ -255,7 +255,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
               "generous wow; assumed 19.05 cm/s, 120-6000 Hz, S/N 34 dB, W&F 1.2 %",
         track_width_m=2.5 * _MM, spacing_m=1.8 * _UM, gap_m=6.0 * _UM, depth_m=1.5 * _UM,
         boost_hz=6000, playback_bw_hz=7000,
-        headroom_db=2.5, hum_db=-42.0, dropouts_per_min=4.0, capstan_diameter_m=10 * _MM,
+        headroom_db=2.5, hum_db=-50.0, dropouts_per_min=4.0, capstan_diameter_m=10 * _MM,
         roller_diameter_m=20 * _MM, reel_radius_m=50 * _MM, motor_hz=23.3,
         flutter_shares={"capstan": 1.0, "roller": 0.6, "reel": 1.0, "motor": 0.5, "scrape": 0.2,
                         "drift": 0.6},
