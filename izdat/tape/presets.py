@@ -198,7 +198,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         boost_db=2.69, flutter_scale_pct=0.4749, hiss_db=-40.93, record_zone_m=5.0 * _UM,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=100.0, upper_hz=7000.0, snr_db=35.0,
         wow_flutter_pct=1.0,
-        sources=("issue 16 (public sources and ../shared/seeds/): one of the first Soviet "
+        sources=("issue 16 (public sources, as the issue quotes them): one of the first Soviet "
                  "recorders; tape driven from a gramophone turntable at about 19 cm/s, its speed "
                  "drifting as the take-up reel fills; range, S/N and W&F not found: assumptions, "
                  "see docs/tape.md",),
@@ -233,7 +233,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         boost_db=2.59, flutter_scale_pct=0.1546, hiss_db=-47.53, record_zone_m=5.0 * _UM,  # calibrated
         kind="reel", speed_cm_s=19.05, lower_hz=100.0, upper_hz=8000.0, snr_db=40.0,
         wow_flutter_pct=0.4,
-        sources=("issue 16 (public sources; spelt 'Spais' in ../shared/seeds/): ELFA-10, 1959, "
+        sources=("issue 16 (public sources, as the issue quotes them; 'Spais' in its seed text): ELFA-10, 1959, "
                  "valve mono, 19.05 cm/s, No. 18 reels, a 6E5S tuning-eye record meter; range, S/N "
                  "and W&F not found: assumptions, see docs/tape.md",),
         notes="valve mono reel deck; range assumed 100-8000 Hz (a little above the Dnepr of "
