@@ -39,6 +39,17 @@ LEAD_OUT_PITCH_M = 3e-3
 LOCKED_GROOVE_INSET_M = 4e-3
 
 
+def _union_s(segments) -> float:
+    """Seconds covered by the union of the segments' (start_s, end_s) intervals: an excursion and a
+    slope passage that overlap are counted once."""
+    total, end = 0.0, -np.inf
+    for a, b, *_ in sorted(segments):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
 @dataclass(frozen=True)
 class LimiterReport:
     """How much the lathe had to turn loud passages down to keep the groove cuttable.
@@ -58,7 +69,7 @@ class LimiterReport:
         if not self.segments:
             return "no passage needed limiting"
         worst = max(self.segments, key=lambda s: s[2])
-        return (f"limited {len(self.segments)} passage(s), {self.limited_s:.1f} s in all, by up to "
+        return (f"limited {len(self.segments)} passage(s), {_union_s(self.segments):.1f} s in all, by up to "
                 f"{self.max_reduction_db:.1f} dB (worst at {_mmss(worst[0])}–{_mmss(worst[1])}, {worst[3]})")
 
 
@@ -403,7 +414,7 @@ class Lathe:
         x, segments_b = _limit(x, None, vmax, fs, "slope")
         segments = sorted(segments_a + segments_b)
         limiter = LimiterReport(segments, max((s[2] for s in segments), default=0.0),
-                                sum(s[1] - s[0] for s in segments))
+                                _union_s(segments))
 
         groove, locked_start = _assemble(r0, radius + x, n_rev, self.inner_radius_mm / 1e3,
                            self.diameter_mm / 2e3 - self.outer_margin_mm / 1e3, float(pitch[-1]))

@@ -10,7 +10,7 @@ import numpy as np
 
 import izdat
 from izdat.audio import save
-from izdat.errors import GrooveError
+from izdat.errors import GrooveError, PictureError
 from izdat._check import check_int, check_number
 from izdat.fabricate import CutPlan, write_dxf, write_gcode, write_svg
 from izdat.fabricate.plan import check_tolerance, cutting_time_s, file_sizes
@@ -39,6 +39,8 @@ def backdrop(xray: str | Path | None, seed: int) -> tuple[np.ndarray, dict]:
         xray = KINDS[seed % len(KINDS)]
     if str(xray) in KINDS:
         return radiograph(str(xray), XRAY_PX, seed=seed), {"kind": str(xray), "seed": seed}
+    if not Path(xray).exists() and not Path(xray).is_symlink():
+        raise PictureError(f"{str(xray)!r} is neither a built-in X-ray ({', '.join(KINDS)}) nor a file")
     return load_radiograph(xray, XRAY_PX), {"file": Path(xray).name}
 
 

@@ -25,6 +25,21 @@ OPTION_NAMES = {"dpi": "--dpi", "bits": "--bits", "seed": "--seed", "hole_offset
                 "tolerance_um": "--tolerance-um"}
 
 
+#: The Lathe's parameters as this command's flags: its messages name the flag a person typed.
+LATHE_FLAGS = {"rpm": "--rpm", "diameter_mm": "--diameter", "inner_radius_mm": "--inner-radius",
+               "outer_margin_mm": "--outer-margin", "groove_width_um": "--groove-width", "land_um": "--land",
+               "level_db": "--level", "max_slope": "--max-slope", "trim_s": "--trim"}
+
+
+def _in_flags(error: GrooveError) -> GrooveError:
+    """The same error, its leading library parameter name replaced by the command's flag."""
+    text = str(error)
+    for name, flag in LATHE_FLAGS.items():
+        if text == name or text.startswith(name + " "):
+            return GrooveError(flag + text[len(name):])
+    return error
+
+
 @app.command(no_args_is_help=True)
 def cut(
     song: Path = typer.Argument(..., help="Audio file: WAV, FLAC, OGG, MP3 …, any sample rate."),
@@ -68,10 +83,13 @@ def cut(
     settings = check_record_settings(formats=format.split(","), dpi=dpi, bits=bits, seed=seed, hole_offset_mm=hole_offset,
                                      feed_mm_min=feed, depth_mm=depth, tolerance_um=tolerance_um, names=OPTION_NAMES)
     formats = settings["formats"]
-    lathe = Lathe(rpm=parse_rpm(rpm), diameter_mm=diameter, inner_radius_mm=inner_radius,
-                  outer_margin_mm=outer_margin, pitch_um=pitch_um, groove_width_um=groove_width, land_um=land,
-                  variable_pitch=pitch == "variable", eq=equalisation(eq, turnover_hz=turnover, rolloff_10khz_db=rolloff),
-                  level_db=level, max_slope=max_slope)
+    try:
+        lathe = Lathe(rpm=parse_rpm(rpm), diameter_mm=diameter, inner_radius_mm=inner_radius,
+                      outer_margin_mm=outer_margin, pitch_um=pitch_um, groove_width_um=groove_width, land_um=land,
+                      variable_pitch=pitch == "variable", eq=equalisation(eq, turnover_hz=turnover, rolloff_10khz_db=rolloff),
+                      level_db=level, max_slope=max_slope)
+    except GrooveError as e:
+        raise _in_flags(e) from None
     check_output_folder(out, [FORMATS[f] for f in formats])
     if "png" in formats:
         check_memory(lathe.diameter_mm / 1e3, settings["dpi"], bits)

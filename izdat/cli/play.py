@@ -110,6 +110,8 @@ def play(
             else:
                 _report(picture, groove, drawn, max_pixels)
     typer.echo(str(out))
+    if report is not None:
+        typer.echo(str(report))
 
 
 def _read_vectors(picture: Path, *, meta: Optional[Path], rpm: str, rate: float):
@@ -184,10 +186,10 @@ def _report(picture, groove, path, max_pixels):
 
 @app.command(no_args_is_help=True)
 def age(
-    picture: Path = typer.Argument(..., help="Picture of a record (PNG, TIFF, JPEG)."),
+    picture: Path = typer.Argument(..., help="Picture of a record (PNG, TIFF, JPEG; not SVG)."),
     out: Path = typer.Option(..., "-o", "--out", help="Aged picture to write (PNG, TIFF or JPEG)."),
     look: str = typer.Option("photographed", help=f"How it was taken: {', '.join(PRESETS)}."),
-    dpi: Optional[float] = typer.Option(None, help="Picture resolution (dots per inch) (default: from the picture); an SVG is drawn at it (default 1200)."),
+    dpi: Optional[float] = typer.Option(None, help="Picture resolution (dots per inch) (default: from the picture)."),
     seed: int = typer.Option(0, help="Seed for every random blemish."),
     max_pixels: int = typer.Option(MAX_PIXELS, help="Refuse larger pictures (0: no limit)."),
 ):

@@ -114,7 +114,7 @@ def _song(path: Path):
 def dub(
     song: Path = typer.Argument(..., help="Audio file to copy (WAV, FLAC, …)."),
     output: Path = typer.Option(Path("out/dub"), "-o", "--output", help="Folder for generation-NN[-on-MODEL].wav and chain.json."),
-    deck: str = typer.Option(None, "--deck", help="Deck model for every copy (see `izdat decks`)."),
+    deck: str = typer.Option(None, "--deck", help="Deck model for every copy (see `izdat decks`) (default: elektronika-302)."),
     chain: str = typer.Option(None, "--chain", help="Decks in order, comma-separated; copies cycle through them."),
     generations: int = typer.Option(None, "--generations", "-n", help="How many copies (default: 1, or the chain's length)."),
     same_deck: bool = typer.Option(False, "--same-deck", help="Play each tape on the deck that recorded it (no mismatch between machines)."),

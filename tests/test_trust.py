@@ -1,0 +1,71 @@
+"""Issue 17, trust-breakers on the command line: what izdat says must be true and name what a person typed."""
+from __future__ import annotations
+
+import re
+import wave
+
+import numpy as np
+import pytest
+
+from izdat.lathe import LimiterReport
+
+
+@pytest.fixture
+def tone(tmp_path):
+    path = tmp_path / "tone.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(44100)
+        w.writeframes((np.sin(np.arange(22050) * 0.05) * 8000).astype("<i2").tobytes())
+    return path
+
+
+def test_limiter_summary_counts_overlapping_passages_once():
+    # an excursion passage 0–4 s and a slope passage 1–5 s overlap: 5 s were limited, not 8
+    report = LimiterReport([(0.0, 4.0, 3.0, "excursion"), (1.0, 5.0, 2.0, "slope"), (6.0, 6.5, 1.0, "slope")],
+                           3.0, 5.5)
+    assert "5.5 s in all" in report.summary()
+
+
+def test_the_lathe_reports_the_union_of_its_limited_passages(tone):
+    from izdat.audio import load
+    from izdat.lathe import Lathe
+    record = Lathe(diameter_mm=100, inner_radius_mm=25, outer_margin_mm=5, level_db=20).cut(load(tone))
+    segs = record.limiter.segments
+    assert segs, "a +20 dB tone must be limited"
+    assert record.limiter.limited_s <= max(b for _, b, *_ in segs) - min(a for a, *_ in segs) + 1e-9
+    assert f"{record.limiter.limited_s:.1f} s in all" in record.limiter.summary()
+
+
+def test_age_help_does_not_offer_svg(izdat):
+    code, out, _ = izdat("age", "--help")
+    text = re.sub(r"[\s│]+", " ", out)
+    assert code == 0 and "an SVG is drawn" not in text and "not SVG" in text
+
+
+def test_dub_help_says_its_default_deck(izdat):
+    code, out, _ = izdat("dub", "--help")
+    assert code == 0 and "default: elektronika-302" in re.sub(r"[\s│]+", " ", out)
+
+
+def test_an_unknown_xray_lists_the_built_in_ones(izdat, tone, tmp_path):
+    code, _, err = izdat("cut", tone, "-o", tmp_path / "rec", "--xray", "foot")
+    assert code == 2 and not (tmp_path / "rec").exists()
+    assert "'foot' is neither a built-in X-ray (skull, hand, chest) nor a file" in err
+
+
+@pytest.mark.parametrize("flag,value", [("--level", "30"), ("--rpm", "3"), ("--land", "-1")])
+def test_cut_names_the_flag_not_the_library_parameter(izdat, tone, tmp_path, flag, value):
+    code, _, err = izdat("cut", tone, "-o", tmp_path / "rec", flag, value)
+    assert code == 2 and not (tmp_path / "rec").exists()
+    assert err.startswith(f"izdat: {flag} must be"), err
+    assert not re.search(r"\b(level_db|rpm|land_um)\b", err.replace(flag, "")), err
+
+
+def test_play_prints_the_report_it_wrote(izdat, tone, tmp_path):
+    assert izdat("cut", tone, "-o", tmp_path / "rec", "--diameter", "100", "--inner-radius", "25",
+                 "--outer-margin", "5", "--dpi", "600", "--format", "png,json")[0] == 0
+    code, out, err = izdat("play", tmp_path / "rec" / "record.png", "-o", tmp_path / "x.wav",
+                           "--report", tmp_path / "r.png")
+    assert code == 0, err
+    assert (tmp_path / "r.png").is_file()
+    assert str(tmp_path / "r.png") in out.splitlines()
