@@ -73,3 +73,20 @@ def test_play_prints_the_report_it_wrote(izdat, tone, tmp_path):
     assert code == 0, err
     assert (tmp_path / "r.png").is_file()
     assert str(tmp_path / "r.png") in out.splitlines()
+
+
+@pytest.mark.parametrize("look", ["photographed", "scanned", "dusty"])
+def test_age_of_a_picture_above_pillows_bomb_limit_prints_no_pillow_warning(izdat, tmp_path, monkeypatch, look):
+    """Pillow warns of a 'decompression bomb' above its own limit (89 Mpx; izdat's 1200 DPI picture
+    is 150 Mpx). Here Pillow's limit is lowered to 5000 px and the picture is 90 × 90 = 8100 px: izdat
+    checked it against its own --max-pixels, so no Pillow warning may reach the terminal."""
+    import warnings
+    from PIL import Image
+    path = tmp_path / "in.png"
+    Image.fromarray((np.add.outer(np.arange(90), np.arange(90)) % 256).astype(np.uint8)).save(path, dpi=(600, 600))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        code, _, err = izdat("age", path, "-o", tmp_path / "out.png", "--look", look)
+    assert code == 0, err
+    assert "DecompressionBomb" not in err and (tmp_path / "out.png").is_file()

@@ -19,6 +19,7 @@ from izdat.files import atomic_path, check_output_file
 from izdat.gramophone import Gramophone, GroovePath
 from izdat.groove import equalisation, parse_rpm
 from izdat.optical import MAX_PIXELS, OpticalReader, load_picture, read_meta
+from izdat.optical._load import pillow_guard
 from izdat.optical._read import output_rate
 from izdat.optical._vector import NoVectorGroove, draw_vector_report, is_svg, read_vectors
 from izdat._check import check_number
@@ -200,7 +201,8 @@ def age(
     scan = load_picture(picture, dpi=dpi, max_pixels=max_pixels or None)
     if scan.dpi is None:
         raise PictureError("the picture does not say its resolution; give it with --dpi")
-    aged = age_pixels(scan.pixels, dpi=scan.dpi, ageing=PRESETS[look], seed=seed)
+    with pillow_guard(max_pixels or None):     # izdat's own big picture, already checked: no Pillow bomb warning
+        aged = age_pixels(scan.pixels, dpi=scan.dpi, ageing=PRESETS[look], seed=seed)
     fmt = PICTURE_FORMATS[out.suffix.lower()]
     with atomic_path(out) as tmp:
         Image.fromarray(aged).save(tmp, format=fmt, dpi=(scan.dpi, scan.dpi))
