@@ -128,7 +128,9 @@ def age(pixels: np.ndarray, *, dpi: float, ageing: Ageing = PRESETS["photographe
     if ageing.jpeg_quality:
         buf = io.BytesIO()
         Image.fromarray(out).save(buf, format="JPEG", quality=int(ageing.jpeg_quality))
-        out = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L")).copy()
+        from izdat.optical._load import pillow_guard
+        with pillow_guard(None), Image.open(io.BytesIO(buf.getvalue())) as im:   # our own bytes
+            out = np.asarray(im.convert("L")).copy()
     return out
 
 

@@ -90,3 +90,18 @@ def test_age_of_a_picture_above_pillows_bomb_limit_prints_no_pillow_warning(izda
         code, _, err = izdat("age", path, "-o", tmp_path / "out.png", "--look", look)
     assert code == 0, err
     assert "DecompressionBomb" not in err and (tmp_path / "out.png").is_file()
+
+
+def test_the_library_s_age_gives_no_bomb_warning_on_a_big_picture(monkeypatch):
+    """``izdat.age.age`` itself (not only the CLI) reads its JPEG round trip under izdat's guard."""
+    import warnings
+
+    import numpy as np
+    from PIL import Image
+
+    from izdat.age import PRESETS, age
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)     # a 90 x 90 picture is "big" now
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        out = age(np.full((90, 90), 128, np.uint8), dpi=600, ageing=PRESETS["photographed"], seed=1)
+    assert out.shape == (90, 90) and Image.MAX_IMAGE_PIXELS == 5000
