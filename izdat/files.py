@@ -446,14 +446,31 @@ def _umask() -> int:
 def _held():
     """Hold SIGINT, SIGTERM and SIGHUP until the block ends (in the main thread; elsewhere a no-op).
 
-    A signal that arrives meanwhile is delivered when the block ends, so a move into place is
-    never cut in half by Ctrl-C or ``kill``.
+    A signal that arrives meanwhile is noted and acted on when the block ends (its own handler
+    called, or its default action taken), so a move into place is never cut in half by Ctrl-C or
+    ``kill``. Python's handlers are swapped rather than the thread's signal mask changed: a
+    process with other threads (numba's, a server's) has the signal delivered to one of those,
+    which a mask on the main thread does not stop.
     """
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    caught: list[int] = []
+    previous = {}
+    for signum in _HELD_SIGNALS:
+        handler = signal.getsignal(signum)
+        if handler in (signal.SIG_IGN, None):       # ignored stays ignored; None: set outside Python
+            continue
+        previous[signum] = handler
+        signal.signal(signum, lambda number, frame: caught.append(number))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:
+            handler = previous[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)
+            else:                                    # SIG_DFL: the default action, now
+                os.kill(os.getpid(), caught[0])
