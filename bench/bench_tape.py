@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._report import peak_rss_mb, table, write_section  # noqa: E402
 from izdat.audio import Audio, load  # noqa: E402
 from izdat.tape import TapeDeck  # noqa: E402
+from izdat.tape.service import non_harmonic_dbc  # noqa: E402
 
 SONG_S = 180.0
 RATE = 44100.0
@@ -57,23 +58,6 @@ def pedalboard_chain(audio: Audio) -> float | None:
     return time.perf_counter() - t
 
 
-def worst_alias_dbc(name: str, f0: float = 4300.0, fs: float = 48000.0) -> float:
-    """Worst line (dBc) not within 40 Hz of a harmonic of ``f0``, 30 Hz–24 kHz (Blackman-Harris)."""
-    import scipy.signal as sps
-    from izdat.tape.deck import REFERENCE_DBFS
-    from izdat.tape.service import quiet
-    d = quiet(TapeDeck(name))
-    t = np.arange(int(2.2 * fs)) / fs
-    x = (np.sqrt(2) * 10 ** ((REFERENCE_DBFS + d.preset.headroom_db) / 20) * np.minimum(1, t / 0.05)
-         * np.sin(2 * np.pi * f0 * t)).astype(np.float32)
-    y = d.play(d.record(Audio(x, fs))).samples[int(0.8 * fs):][:65536].astype(np.float64)
-    spec = np.abs(np.fft.rfft(y * sps.windows.blackmanharris(y.size)))
-    f = np.fft.rfftfreq(y.size, 1 / fs)
-    db = 20 * np.log10(spec / spec.max() + 1e-30)
-    keep = (f > 30) & (np.min(np.abs(f[:, None] - f0 * np.arange(1, 12)[None, :]), axis=1) > 40)
-    return float(db[keep].max())
-
-
 def main() -> None:
     audio = song()
     deck = TapeDeck("elektronika-302", seed=0)
@@ -91,7 +75,7 @@ def main() -> None:
     ten = time.perf_counter() - t
     pb_s = None if "--no-pedalboard" in sys.argv else pedalboard_chain(audio)
     from izdat.tape import PRESETS
-    alias = max(worst_alias_dbc(name) for name in PRESETS)
+    alias = max(non_harmonic_dbc(name) for name in PRESETS)
     rows = [["izdat TapeDeck, 1 generation (record + play)", f"{one:.2f}", f"{SONG_S / one:.0f}×"],
             ["the same, CPU time of the process", f"{one_cpu:.2f}", f"{SONG_S / one_cpu:.0f}×"],
             ["izdat TapeDeck, 10 generations", f"{ten:.2f}", f"{10 * SONG_S / ten:.0f}×"]]

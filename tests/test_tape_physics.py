@@ -8,7 +8,7 @@ import pytest
 
 from izdat.tape import PRESETS, TapeDeck
 from izdat.tape.preisach import BiasedRecording
-from izdat.tape.service import level_sweep, mol_db, quiet
+from izdat.tape.service import level_sweep, mol_db, non_harmonic_dbc, quiet
 
 LEVELS = np.arange(-12.0, 10.01, 0.25)
 
@@ -132,24 +132,6 @@ def test_loud_treble_compresses_the_upper_limit_falls_at_operating_level():
 
 
 # -- item 8: aliasing --------------------------------------------------------------------------------
-
-def non_harmonic_dbc(name, f0=4300.0, fs=48000.0):
-    """Worst line (dBc) of a 4.3 kHz tone at the 3 % point (``headroom_db`` re reference) that is
-    not a harmonic of it (±40 Hz), 30 Hz to 24 kHz, Blackman-Harris window, steady part."""
-    import scipy.signal as sps
-    from izdat.audio import Audio
-    from izdat.tape.deck import REFERENCE_DBFS
-    d = quiet(TapeDeck(name))
-    t = np.arange(int(2.2 * fs)) / fs
-    x = (np.sqrt(2) * 10 ** ((REFERENCE_DBFS + d.preset.headroom_db) / 20) * np.minimum(1, t / 0.05)
-         * np.sin(2 * np.pi * f0 * t)).astype(np.float32)
-    y = d.play(d.record(Audio(x, fs))).samples[int(0.8 * fs):][:65536].astype(np.float64)
-    spec = np.abs(np.fft.rfft(y * sps.windows.blackmanharris(y.size)))
-    f = np.fft.rfftfreq(y.size, 1 / fs)
-    db = 20 * np.log10(spec / spec.max() + 1e-30)
-    keep = (f > 30) & (np.min(np.abs(f[:, None] - f0 * np.arange(1, 12)[None, :]), axis=1) > 40)
-    return float(db[keep].max())
-
 
 @pytest.mark.parametrize("name", ["sony-tc-260", "elektronika-302", "yauza-5"])
 def test_no_aliasing_or_roundoff_tones_above_minus_90_dbc(name):

@@ -25,7 +25,7 @@ from izdat._check import check_number
 from izdat.audio import Audio
 from izdat.tape.deck import REFERENCE_DBFS, TapeDeck, TapeError
 
-__all__ = ["quiet", "h3_pct", "mol_db", "sol_db", "level_sweep"]
+__all__ = ["quiet", "h3_pct", "mol_db", "sol_db", "level_sweep", "non_harmonic_dbc"]
 
 #: Sample rate of the test tones, Hz.
 RATE_HZ = 48000.0
@@ -108,3 +108,20 @@ def sol_db(deck: TapeDeck, freq_hz: float = 10_000.0) -> float:
         if den < 0:
             return float(b - 0.125 * (a - c) ** 2 / den)
     return float(out[i])
+
+
+def non_harmonic_dbc(name: str, f0_hz: float = 4300.0, fs_hz: float = 48000.0) -> float:
+    """Worst line (dBc) of an ``f0_hz`` tone at the 3 % point (``headroom_db`` re reference) through
+    a quiet deck that is not a harmonic of it (±40 Hz): aliasing and other products, 30 Hz to
+    Nyquist, Blackman-Harris window over the steady part."""
+    import scipy.signal as sps
+    d = quiet(TapeDeck(name))
+    t = np.arange(int(2.2 * fs_hz)) / fs_hz
+    x = (np.sqrt(2) * 10 ** ((REFERENCE_DBFS + d.preset.headroom_db) / 20) * np.minimum(1, t / 0.05)
+         * np.sin(2 * np.pi * f0_hz * t)).astype(np.float32)
+    y = d.play(d.record(Audio(x, fs_hz))).samples[int(0.8 * fs_hz):][:65536].astype(np.float64)
+    spec = np.abs(np.fft.rfft(y * sps.windows.blackmanharris(y.size)))
+    f = np.fft.rfftfreq(y.size, 1 / fs_hz)
+    db = 20 * np.log10(spec / spec.max() + 1e-30)
+    keep = (f > 30) & (np.min(np.abs(f[:, None] - f0_hz * np.arange(1, 12)[None, :]), axis=1) > 40)
+    return float(db[keep].max())
