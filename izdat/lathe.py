@@ -372,8 +372,11 @@ class Lathe:
 
     # -- cutting ----------------------------------------------------------------------------------
 
-    def cut(self, audio: Audio, *, trim_s: float | None = None) -> Record:
+    def cut(self, audio: Audio, *, trim_s: float | None = None, on_progress=None) -> Record:
         """Cut ``audio`` into a :class:`Record`.
+
+        ``on_progress``, if given, is called with the fraction of the work done (0–1) after each
+        stage (resampling, equalising, limiting, planning the pitch, assembling the spiral).
 
         Stereo is summed to mono (a bone record has one lateral groove). Raises
         :class:`~izdat.errors.GrooveError` if the song does not fit the side (before any work)
@@ -391,6 +394,8 @@ class Lathe:
         self.check_fits(audio.duration_s)
         mono = audio.mono().resample(self.sample_rate).checked()
         program = mono.samples.astype(np.float64)
+        done = on_progress if on_progress is not None else (lambda fraction: None)
+        done(0.2)
 
         fs = self.sample_rate
         n_rev = self.samples_per_rev
@@ -398,7 +403,9 @@ class Lathe:
         peak = float(np.max(np.abs(x)))
         gain = self.max_excursion_m / peak * 10 ** (self.level_db / 20)  # m/s at 1 kHz per unit audio
         x *= gain
+        done(0.3)
         x, segments_a = _limit(x, lambda n: np.full(n, self.max_excursion_m), None, fs, "excursion")
+        done(0.5)
 
         # Pitch plan from the excursion-limited groove, then the radius it gives, then the slope limit
         # at that true radius (which only lowers the amplitude, so the plan stays valid).
@@ -411,7 +418,9 @@ class Lathe:
                 f"the side has {self.program_band_m * 1e3:.1f} mm (capacity {_mmss(self.capacity_s())} at "
                 f"{self.pitch_um:g} µm); use a finer pitch, a larger diameter, a lower rpm or --trim")
         vmax = self.max_slope * 2 * math.pi * radius * self.rpm / 60
+        done(0.6)
         x, segments_b = _limit(x, None, vmax, fs, "slope")
+        done(0.8)
         segments = sorted(segments_a + segments_b)
         limiter = LimiterReport(segments, max((s[2] for s in segments), default=0.0),
                                 _union_s(segments))
@@ -419,6 +428,7 @@ class Lathe:
         groove, locked_start = _assemble(r0, radius + x, n_rev, self.inner_radius_mm / 1e3,
                            self.diameter_mm / 2e3 - self.outer_margin_mm / 1e3, float(pitch[-1]))
         lead_in = int(round(LEAD_IN_TURNS * n_rev))
+        done(1.0)
         return Record(radius_m=groove, samples_per_rev=n_rev, rpm=self.rpm, program_start=lead_in,
                       program_end=lead_in + len(x), locked_start=locked_start, displacement_m=x.astype(np.float32),
                       pitch_m=pitch.astype(np.float32), diameter_m=self.diameter_mm / 1e3,

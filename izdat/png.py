@@ -26,12 +26,13 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IDAT_BYTES = 1 << 23   # 8 MiB per IDAT chunk
 
 
-def write_grey_png(path: str | Path, pixels: np.ndarray, *, dpi: float, level: int = 1) -> Path:
+def write_grey_png(path: str | Path, pixels: np.ndarray, *, dpi: float, level: int = 1, on_progress=None) -> Path:
     """Write ``pixels`` (uint8 or uint16, rows × columns) as an 8- or 16-bit greyscale PNG with
     ``dpi`` in its pHYs chunk.
 
     ``level`` is the zlib level (1 fastest … 9 smallest); ``dpi`` 1–100000. The file is written
-    atomically. Raises :class:`PictureError` (a ``ValueError``) for another dtype, shape or value.
+    atomically; ``on_progress``, if given, is called with the fraction compressed (0–1). Raises
+    :class:`PictureError` (a ``ValueError``) for another dtype, shape or value.
     """
     pixels = np.asarray(pixels)
     if pixels.dtype not in (np.uint8, np.uint16) and not (pixels.dtype.kind == "u" and pixels.dtype.itemsize == 2):
@@ -60,7 +61,11 @@ def write_grey_png(path: str | Path, pixels: np.ndarray, *, dpi: float, level: i
         return part + engine.flush(zlib.Z_FINISH if i == slices - 1 else zlib.Z_SYNC_FLUSH)
 
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        parts = list(pool.map(deflate, range(slices)))
+        parts = []
+        for part in pool.map(deflate, range(slices)):
+            parts.append(part)
+            if on_progress is not None:
+                on_progress(len(parts) / slices)
     stream = b"".join([b"\x78\x01", *parts, struct.pack(">I", zlib.adler32(flat))])
     ppm = int(round(dpi / 0.0254))
     with atomic_path(path) as tmp, open(tmp, "wb") as f:

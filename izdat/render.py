@@ -65,6 +65,10 @@ class Picture:
                 "angle_convention": "degrees counter-clockwise from +x as seen in the picture (y up)"}
 
 
+#: The picture is drawn in this many bands of rows, so a progress bar can follow it.
+PROGRESS_BANDS = 32
+
+
 def start_angle_deg(seed: int) -> float:
     """Where the groove starts (degrees counter-clockwise from +x), as the film happened to lie."""
     return float(np.random.default_rng([seed, 0x57A7]).uniform(0, 360))
@@ -139,7 +143,7 @@ def available_memory() -> int | None:
 
 
 def render(record: Record, *, dpi: float = 1200, xray: np.ndarray | None = None, seed: int = 0,
-           hole_offset_mm: float | None = None, bits: int = 8) -> Picture:
+           hole_offset_mm: float | None = None, bits: int = 8, on_progress=None) -> Picture:
     """Draw ``record`` at ``dpi`` dots per inch over the radiograph ``xray``.
 
     Parameters
@@ -158,6 +162,8 @@ def render(record: Record, *, dpi: float = 1200, xray: np.ndarray | None = None,
     bits : int
         Grey levels of the picture: 8 (uint8, default) or 16 (uint16, as an archival scan keeps
         them; a groove's wall then sits 256 times finer).
+    on_progress : callable, optional
+        Called with the fraction of the picture drawn (0–1) after each band of rows.
 
     Raises
     ------
@@ -197,8 +203,13 @@ def render(record: Record, *, dpi: float = 1200, xray: np.ndarray | None = None,
     radii_px[:-1] = record.radius_m * px_per_m
     radii_px[-1] = radii_px[-2]
     out = np.empty((size, size), np.uint16 if bits == 16 else np.uint8)
-    _draw(out, float(2 ** bits - 1), radii_px, record.samples_per_rev, cx, cy, start_angle, record.groove_width_m / 2 * px_per_m,
-          edge, cx - disc_r_px, cy - disc_r_px, film, film_scale, hx, hy, hole, char_px, char_noise)
+    bands = np.linspace(0, size, min(size, PROGRESS_BANDS) + 1).astype(int)
+    for a, b in zip(bands[:-1], bands[1:]):          # bands of rows, each drawn as if it were the whole picture
+        _draw(out[a:b], float(2 ** bits - 1), radii_px, record.samples_per_rev, cx, cy - a, start_angle,
+              record.groove_width_m / 2 * px_per_m, edge, cx - disc_r_px, cy - disc_r_px - a, film, film_scale, hx, hy - a,
+              hole, char_px, char_noise)
+        if on_progress is not None:
+            on_progress(b / size)
     return Picture(out, float(dpi), (cx, cy), (hx, hy), float(hole_offset_mm),
                    math.degrees(start_angle) % 360)
 

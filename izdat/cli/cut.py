@@ -16,7 +16,7 @@ from izdat.lathe import Lathe
 from izdat.fabricate.plan import describe
 from izdat.files import check_output_folder
 from izdat.outputs import FORMATS, backdrop, check_record_settings, write_record
-from izdat.progress import console, progress
+from izdat.progress import console, progress, stage
 from izdat.render import check_memory
 
 #: The options of ``izdat cut`` by the parameter they set, for messages.
@@ -104,9 +104,7 @@ def cut(
         has = "is stereo: its 2 channels are" if audio.channels == 2 else f"has {audio.channels} channels: they are"
         console.print(f"{song.name} {has} summed to mono (a bone record has one lateral groove)", markup=False)
     with progress() as bar:
-        task = bar.add_task("cutting the groove", total=None)
-        record = lathe.cut(audio, trim_s=trim)
-        bar.update(task, total=1, completed=1)
+        record = lathe.cut(audio, trim_s=trim, on_progress=stage(bar, "cutting the groove"))
         written = write_record(record, out, formats=formats, dpi=dpi, xray=film, seed=seed,
                                hole_offset_mm=hole_offset, feed_mm_min=feed, depth_mm=depth, bits=bits,
                                tolerance_um=tolerance_um, bar=bar,
