@@ -118,7 +118,7 @@ class Record:
 
     def __repr__(self):
         return (f"Record({self.program_s:.1f} s at {self.rpm:.4g} rpm, {self.diameter_m * 1e3:.0f} mm, "
-                f"{self.turns:.0f} turns, eq={self.eq.name})")
+                f"{self.programme_turns:.1f} programme turns, eq={self.eq.name})")
 
     @property
     def sample_rate(self) -> float:
@@ -127,7 +127,13 @@ class Record:
 
     @property
     def turns(self) -> float:
+        """Every turn of the groove: lead-in, programme, lead-out and the locked groove."""
         return len(self.radius_m) / self.samples_per_rev
+
+    @property
+    def programme_turns(self) -> float:
+        """The turns that hold the music (what ``izdat play`` and the studio count too)."""
+        return (self.program_end - self.program_start) / self.samples_per_rev
 
     @property
     def program_s(self) -> float:
@@ -172,6 +178,7 @@ class Record:
             "locked_groove_start_sample": self.locked_start,
             "total_samples": len(r),
             "turns": self.turns,
+            "programme_turns": self.programme_turns,
             "program_s": self.program_s,
             "groove_width_um": self.groove_width_m * 1e6,
             "min_land_um": self.land_m * 1e6,

@@ -65,14 +65,21 @@ def test_cut_names_the_flag_not_the_library_parameter(izdat, tone, tmp_path, fla
     assert not re.search(r"\b(level_db|rpm|land_um)\b", err.replace(flag, "")), err
 
 
-def test_play_prints_the_report_it_wrote(izdat, tone, tmp_path):
-    assert izdat("cut", tone, "-o", tmp_path / "rec", "--diameter", "100", "--inner-radius", "25",
-                 "--outer-margin", "5", "--dpi", "600", "--format", "png,json")[0] == 0
+def test_play_prints_the_report_it_wrote_and_counts_the_turns_cut_counted(izdat, tone, tmp_path):
+    """Also one definition of a record's turns, the programme's: `cut` printed 44 (every turn,
+    lead-in and locked groove too) where `play` printed 19.5."""
+    code, _, err = izdat("cut", tone, "-o", tmp_path / "rec", "--diameter", "100", "--inner-radius", "25",
+                         "--outer-margin", "5", "--dpi", "600", "--format", "png,json")
+    assert code == 0, err
+    cut = float(re.search(r"into ([\d.]+) programme turns", err).group(1))
     code, out, err = izdat("play", tmp_path / "rec" / "record.png", "-o", tmp_path / "x.wav",
                            "--report", tmp_path / "r.png")
     assert code == 0, err
     assert (tmp_path / "r.png").is_file()
     assert str(tmp_path / "r.png") in out.splitlines()
+    played = float(re.search(r"in ([\d.]+) turns", err).group(1))
+    assert cut == pytest.approx(0.5 * 78 / 60, abs=0.05)       # 0.5 s of tone at 78 rpm
+    assert played == pytest.approx(cut, abs=0.15)
 
 
 @pytest.mark.parametrize("look", ["photographed", "scanned", "dusty"])
@@ -105,3 +112,4 @@ def test_the_library_s_age_gives_no_bomb_warning_on_a_big_picture(monkeypatch):
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         out = age(np.full((90, 90), 128, np.uint8), dpi=600, ageing=PRESETS["photographed"], seed=1)
     assert out.shape == (90, 90) and Image.MAX_IMAGE_PIXELS == 5000
+

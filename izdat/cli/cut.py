@@ -110,7 +110,8 @@ def cut(
                                tolerance_um=tolerance_um, bar=bar,
                                on_plan=lambda plan, sizes: console.print(describe(plan, sizes, feed), markup=False))
     info = record.info()
-    console.print(f"cut {record.program_s:.1f} s into {record.turns:.0f} turns from "
+    console.print(f"cut {record.program_s:.1f} s into {record.programme_turns:.1f} programme turns "
+                  f"({record.turns:.1f} with the lead-in, lead-out and locked groove) from "
                   f"{info['program_start_radius_mm']:.1f} to {info['program_end_radius_mm']:.1f} mm, "
                   f"{info['pitch']['law']} pitch {info['pitch']['min_um']:.0f}–{info['pitch']['max_um']:.0f} µm "
                   f"(mean {info['pitch']['mean_um']:.0f}), eq {record.eq.name}", markup=False)
