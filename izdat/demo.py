@@ -80,7 +80,7 @@ def run_demo(song: str | Path, outdir: str | Path, *, trim_s: float | None = Non
         written = write_record(record, folder, dpi=dpi, seed=seed)
         info = record.info()
         stages.append(_cut_stage(record, info, folder, written, dpi, time.perf_counter() - t))
-        log(f"cut {record.program_s:.1f} s into {info['turns']:.0f} turns ({time.perf_counter() - t:.1f} s)")
+        log(f"cut {record.program_s:.1f} s into {record.programme_turns:.1f} programme turns ({time.perf_counter() - t:.1f} s)")
 
         t = time.perf_counter()
         stages.append(_read_stage(folder / "record.png"))
@@ -121,7 +121,7 @@ def _cut_stage(record, info, folder: Path, written: dict, dpi: float, seconds: f
                   f"78 rpm, with the {record.eq.name} recording curve: the picture below is the record as "
                   "the renderer draws it (the rib cage is the film's old patient). Click the loupe to "
                   "see the groove at full resolution.", audio=preview,
-                  figures={"programme": f"{record.program_s:.1f} s", "turns": f"{info['turns']:.0f}",
+                  figures={"programme": f"{record.program_s:.1f} s", "programme turns": f"{record.programme_turns:.1f}",
                            "radii": f"{info['program_start_radius_mm']:.1f} → {info['program_end_radius_mm']:.1f} mm",
                            "pitch": f"{info['pitch']['mean_um']:.0f} µm mean",
                            "picture": f"{dpi:g} DPI", "cut in": f"{seconds:.1f} s",
@@ -169,11 +169,12 @@ def _read_stage(png: Path) -> Stage:
     t = time.perf_counter()
     audio, groove = play_picture(png)
     took = time.perf_counter() - t
+    turns = (groove.program_end - groove.program_start) / groove.samples_per_rev
     return Stage("read", "Read from its picture", "The optical reader finds the spiral in the picture, follows "
                  "the groove's walls turn by turn and plays what they hold: the record heard with no needle, "
                  "as an archivist would from a scan.", audio=audio, wav="read-back.wav",
                  figures={"tracking confidence": f"{100 * groove.confidence:.1f} %",
-                          "turns followed": f"{groove.turns:.1f}", "read in": f"{took:.1f} s"})
+                          "programme turns read": f"{turns:.1f}", "read in": f"{took:.1f} s"})
 
 
 def _gramophone_stage(record, seed: int) -> Stage:
