@@ -29,6 +29,8 @@ __all__ = ["Groove", "OpticalReader", "RecordMeta", "read_meta", "play_picture"]
 CUT_RATE_HZ = 44_100.0
 #: Outer turns of the coarse track that pin the spiral's centre before the fine fit.
 CENTRE_TURNS = 24
+#: The default trade of noise against bandwidth (0 raw … 1 strongest; see OpticalReader).
+DENOISE = 0.5
 #: Passes of the fine fit a reader may make (two is the default; more than four gains nothing).
 PASSES = (2, 3, 4)
 #: Output sample rates (Hz) the playback writes: telephone to studio.
@@ -584,10 +586,15 @@ class OpticalReader:
         film under each pixel is read from the previous pass's groove, so a third pass lets the fit
         settle: a third slower, and finer where the picture holds more (measured on izdat's renders:
         tone +1.4 dB, music +1.9 dB at 1200 DPI and +4 dB at 2400 DPI; blurred pictures gain nothing).
+    denoise : float
+        The trade of noise against bandwidth, 0–1: 0 plays the groove as each sample's own fit to the
+        picture's learned profile says (flat, all the picture's noise), 1 smooths hardest where the
+        picture's noise outweighs the groove's signal (block by block, per frequency); default
+        ``DENOISE``.
     """
 
     def __init__(self, *, rpm: float = 78.0, dpi: float | None = None, eq: str | Equalisation | None = None,
-                 light_groove: bool = True, passes: int = 2):
+                 light_groove: bool = True, passes: int = 2, denoise: float | None = None):
         from izdat.lathe import Lathe
         if isinstance(passes, bool) or passes not in PASSES:
             raise PictureError(f"passes must be one of {', '.join(map(str, PASSES))}, not {passes!r}")
@@ -596,10 +603,12 @@ class OpticalReader:
         self.eq = None if eq is None else (eq if isinstance(eq, Equalisation) else equalisation(eq))
         self.light_groove = bool(light_groove)
         self.passes = int(passes)
+        self.denoise = DENOISE if denoise is None else check_number("denoise", denoise, 0.0, 1.0,
+                                                                   error=PictureError)
 
     def __repr__(self):
         return (f"OpticalReader(rpm={self.rpm:.4g}, dpi={self.dpi}, eq={self.eq and self.eq.name!r}, "
-                f"passes={self.passes})")
+                f"passes={self.passes}, denoise={self.denoise:g})")
 
     def read(self, scan: Scan, meta: RecordMeta | None = None, *, release: bool = False) -> Groove:
         """Find and follow the groove in ``scan``; ``meta`` (record.json) pins the geometry.
@@ -773,14 +782,15 @@ def _centre_error(radius, n_rev, start_angle, direction):
 
 def play_picture(path: str | Path, *, meta: str | Path | None = None, rpm: float = 78.0, dpi: float | None = None,
                  eq: str | None = None, sample_rate: float = 44_100.0, max_pixels=None,
-                 passes: int = 2) -> tuple[Audio, Groove]:
-    """Read the picture at ``path`` and return its audio and the groove (see :class:`OpticalReader`)."""
+                 passes: int = 2, denoise: float | None = None) -> tuple[Audio, Groove]:
+    """Read the picture at ``path`` and return its audio and the groove (see :class:`OpticalReader`;
+    ``denoise`` 0–1, default ``DENOISE``)."""
     path = Path(path)
     kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
     if meta is None and (path.parent / "record.json").is_file():
         meta = path.parent / "record.json"
     m = read_meta(meta) if meta is not None else None          # checked before the picture is read
-    reader = OpticalReader(rpm=m.rpm if m else rpm, dpi=dpi, eq=eq, passes=passes)
+    reader = OpticalReader(rpm=m.rpm if m else rpm, dpi=dpi, eq=eq, passes=passes, denoise=denoise)
     output_rate(sample_rate)
     scan = load_picture(path, dpi=dpi, **kwargs)
     groove = reader.read(scan, m, release=True)     # the picture's rows go as the groove passes them
