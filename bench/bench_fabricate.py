@@ -8,8 +8,10 @@ beside a cut that writes only record.json (the lathe and the plan, no machine fi
 made here with numpy (pink noise and a swelling tone). ``--before DIR`` also runs an older izdat
 (a folder holding its ``izdat`` package, e.g. ``git archive COMMIT izdat | tar -x -C DIR``).
 The read-back columns play the 15 s song's SVG paths as grooves through ``Record.playback``.
-sndcut (the C++ peer of the issue) is not built here: this machine cannot fetch its repository,
-so its column says so.
+``--sndcut PATH`` (or an ``sndcut`` on PATH) runs sndcut, the C++ peer of the issue, on the same
+songs, disc and speed, in the same run, and gives izdat's figures as ratios to its own. Build it from
+its public repository (it bundles Aquila): Debian's libboost-program-options-dev, libsndfile1-dev,
+libsamplerate0-dev and cmake, then `bash build_deps.sh && make`. Without it the section says so.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,6 +70,22 @@ def child(args: list[str], env=None) -> tuple[float, float, str]:
     return time.perf_counter() - t, int(peak) / 1024, " ".join(said.split())
 
 
+#: sndcut's settings for the same side: 250 mm at 78 rpm, no RIAA pre-emphasis (izdat's record is
+#: compared on its own curve), a 0.05 mm peak and 0.2 mm spacing so a 3-minute side fits the disc.
+SNDCUT_ARGS = ["-d", "250", "-m", "78", "-f", "0", "-a", "0.05", "-s", "0.2", "-i", "100"]
+
+
+def sndcut(binary: str, song: Path, out: Path, gcode: bool) -> tuple[float, float]:
+    """Wall time (s) and peak RSS (MiB) of one sndcut run, its file (stdout) written to ``out``."""
+    t = time.perf_counter()
+    with open(out, "wb") as f:
+        proc = subprocess.run(["/usr/bin/time", "-f", "@@%M", binary, *SNDCUT_ARGS, *(["-g"] if gcode else []),
+                               str(song)], stdout=f, stderr=subprocess.PIPE)
+    if proc.returncode:
+        raise SystemExit(f"sndcut failed: {proc.stderr.decode()}")
+    return time.perf_counter() - t, int(proc.stderr.decode().rsplit("@@", 1)[1]) / 1024
+
+
 def readback(seconds: float) -> list[list]:
     """SNR (60–5000 Hz) and worst third-octave level (63 Hz–5 kHz) of each SVG's path played back."""
     record = Lathe().cut(Audio(music(seconds), RATE))
@@ -113,6 +132,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--before", type=Path, help="folder holding an older izdat package, run beside")
     ap.add_argument("--seconds", type=float, nargs="*", default=[15, 180])
+    ap.add_argument("--sndcut", default=shutil.which("sndcut"), help="sndcut's binary, run beside izdat")
     args = ap.parse_args()
     py = sys.executable
     rows = []
@@ -152,11 +172,26 @@ def main():
                     minutes += f" ({meta['groove_length_mm'] / 1e3:.1f} m of groove)"
                 rows.append([f"{s:g} s", fmt, label, f"{size / 1e6:.1f}", minutes, f"{wall:.1f}", f"{rss:.0f}"])
                 print(rows[-1], flush=True)
+                if args.sndcut and fmt in ("svg", "gcode") and tol == f"{DEFAULT_UM:g}" and tree is None:
+                    peer = tmp / f"sndcut{len(rows)}.{fmt}"
+                    pwall, prss = sndcut(args.sndcut, songs[s], peer, fmt == "gcode")
+                    psize = peer.stat().st_size
+                    rows.append([f"{s:g} s", fmt, "sndcut (C++ peer); izdat ÷ sndcut", f"{psize / 1e6:.1f}; "
+                                 f"{size / psize:.2f}×", "", f"{pwall:.1f}; {wall / pwall:.2f}×",
+                                 f"{prss:.0f}; {rss / prss:.2f}×"])
+                    print(rows[-1], flush=True)
     body = table(["song", "file", "groove path", "size (MB)", "cutting time at 600 mm/min (printed)", "wall (s)",
                   "peak RSS (MiB)"], rows)
     body += NOTE
-    body += ("\n\nsndcut (the C++ peer named in issue 17): not built on this machine (its public repository "
-             "cannot be fetched here), so no column beside izdat's.\n")
+    if args.sndcut:
+        body += ("\n\nsndcut rows: the C++ peer named in issue 17, built from its public repository, on the same "
+                 f"song in the same run (`sndcut {' '.join(SNDCUT_ARGS)}`, its file on stdout); after the semicolon, "
+                 "izdat's figure over sndcut's. The jobs differ: sndcut draws a constant-amplitude hairline and "
+                 "drops points closer than 1/1200 inch; izdat cuts a velocity-equalised, limited, variable-pitch "
+                 "groove with lead-in, lead-out and locked groove, its path within 0.1 µm of every sample.\n")
+    else:
+        body += ("\n\nsndcut (the C++ peer named in issue 17) was not found (give --sndcut PATH), so no rows "
+                 "beside izdat's.\n")
     back = readback(15)
     body += ("\nRead-back of the 15 s song's record.svg (78 rpm, 250 mm): each file's path played as a groove "
              "(its radius at every sample's angle, linear between vertices, through `Record.playback`). "
