@@ -11,7 +11,7 @@ import pytest
 from izdat.underground import SpreadError, LineageError, build_society, load_scenario, simulate
 from izdat.underground.lineage import chain, write_lineage
 from izdat.underground.scenario import merge_scenario
-from izdat.underground.simulate import (C_FAKE, C_FATE, C_GEN, C_GIVER, C_MAKER, C_MEDIUM, C_OWNER, C_PARENT, F_ENDED,
+from izdat.underground.simulate import (C_CITY, C_FAKE, C_FATE, C_GEN, C_GIVER, C_MAKER, C_MEDIUM, C_OWNER, C_PARENT, F_ENDED,
                                         F_MADE, F_PRICE)
 from izdat.underground.society import DAYS_PER_YEAR, _csr_fill, calendar_day, population_millions, recorders_in_circulation
 from izdat.underground.sir import core_final_sizes
@@ -74,24 +74,39 @@ def test_generations_grow_one_per_copy(run):
     assert h.ci[:, C_GEN].max() >= 5
 
 
-def test_bone_confiscations_surge_after_the_ban(run):
+@pytest.fixture(scope="module")
+def pool():
+    """Four seeds of N people, pooled: the bone era of one small run is a handful of titles."""
+    sc = load_scenario()
+    out = []
+    for seed in (7, 8, 9, 10):
+        society = build_society(N, sc, seed)
+        out.append((society, simulate(society, sc, seed=seed)))
+    return sc, out
+
+
+def test_bone_confiscations_surge_after_the_ban(pool):
     """A bone record made after the 1958 ban is far likelier to be confiscated (the ban curbs
     production too, so the count of confiscations need not rise: issue 18)."""
-    _, _, h = run
-    bone = (h.ci[:, C_MEDIUM] == 1) & (h.ci[:, C_FAKE] == 0)
-    y = 1946 + h.cf[:, F_MADE] / DAYS_PER_YEAR
-    conf = h.ci[:, C_FATE] == 2
+    _, runs = pool
+    ci = np.concatenate([h.ci for _, h in runs])
+    cf = np.concatenate([h.cf for _, h in runs])
+    bone = (ci[:, C_MEDIUM] == 1) & (ci[:, C_FAKE] == 0)
+    y = 1946 + cf[:, F_MADE] / DAYS_PER_YEAR
+    conf = ci[:, C_FATE] == 2
     before, after = bone & (y >= 1950) & (y < 1958), bone & (y >= 1958) & (y < 1966)
     assert before.sum() > 50 and after.sum() > 20
     assert conf[after].mean() > 2 * conf[before].mean()
-    assert len(h.arrests) > 0
+    assert sum(len(h.arrests) for _, h in runs) > 0
 
 
 def test_prices_follow_the_seeds(run):
     sc, society, h = run
     med, price = h.ci[:, C_MEDIUM], h.cf[:, F_PRICE]
     copy = h.ci[:, C_GEN] > 0
-    assert set(np.unique(price[(med == 1) & copy])) == {1.0}            # a bone record ~1 rouble
+    bone = price[(med == 1) & copy & (h.ci[:, C_FAKE] == 0)]
+    assert set(np.unique(bone)) == {1.0, 5.0}                           # single-sided 1 rouble, two-sided 5
+    assert abs((bone == 5.0).mean() - sc["money"]["two_sided_share"]) < 4 * np.sqrt(0.09 / bone.size)
     assert set(np.unique(price[med >= 2])) <= {0.0, 0.6, 3.0}             # friend, dealer
     lp = dict(zip(society.city_names, society.city_lp_rub))
     assert lp["Leningrad"] == pytest.approx(25) and lp["Sverdlovsk"] == pytest.approx(200)
@@ -195,12 +210,21 @@ def _terms(h):
     return terms
 
 
-def test_issue18_nobody_copies_from_prison(run):
+@pytest.fixture(scope="module")
+def harsh():
+    """A harsher state (more confiscations and arrests, no easing), so that the prison rules are
+    tested on hundreds of terms: the default makes a dozen at N people."""
+    sc = merge_scenario({"state": {"arrest_listener": 0.5, "tape_hazard": 0.05, "eases_from": 2000}})
+    society = build_society(N, sc, 7)
+    return sc, society, simulate(society, sc, seed=7)
+
+
+def test_issue18_nobody_copies_from_prison(harsh):
     """No copy is made by, handed over by or given to a person during one of their terms, terms of
     one person never overlap (every one is kept), and each arrest names the copy that caused it."""
-    _, _, h = run
+    _, _, h = harsh
     terms = _terms(h)
-    assert len(h.arrests) > 20
+    assert len(h.arrests) > 100
     for person, spans in terms.items():
         spans.sort()
         assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), person
@@ -258,3 +282,52 @@ def test_issue18_pass_probability_is_per_tie(p):
     expected = (1 + d * p) / (d + 1) + d / (d + 1) * (1 + p * (1 + (d - 1) * p))
     assert abs(sizes.mean() - expected) < 4 * sizes.std() / np.sqrt(sizes.size)
     assert sizes.max() <= d + 1
+
+
+def test_issue18_prison_stops_dealers(harsh):
+    """A dealer in prison sells nothing: the copies dealers hand over fall to none during their terms,
+    and tape terms last up to three years (seed 000)."""
+    from izdat.underground.summary import prisoners_acts
+    _, society, h = harsh
+    assert prisoners_acts(h) == 0
+    tape = (h.arrests[:, 3] == 2) | (h.arrests[:, 3] == 3)
+    years = (h.arrests[tape, 2] - h.arrests[tape, 1]) / DAYS_PER_YEAR
+    assert tape.sum() > 50 and years.max() <= 3.0 and years.min() >= 0.75
+    jailed_dealers = [int(p) for p in h.arrests[:, 0] if society.role[int(p)] == 2]
+    assert jailed_dealers                                         # dealers are taken too
+    # prisoners_acts counts what it should: a term moved over a dealer's sale is seen
+    ar = h.arrests.copy()
+    give = np.flatnonzero(np.isin(h.ci[:, C_GIVER], jailed_dealers))
+    k = give[0]
+    row = int(np.flatnonzero(ar[:, 0] == h.ci[k, C_GIVER])[0])
+    ar[row, 1], ar[row, 2] = h.cf[k, F_MADE] - 1.0, h.cf[k, F_MADE] + 1.0
+    from dataclasses import replace
+    assert prisoners_acts(replace(h, arrests=ar)) >= 1
+
+
+def test_issue18_state_patrols_bone_and_eases_after_1985():
+    """Patrols from 1960 raise the bone records' hazard by patrol_multiplier, the tapes' far less,
+    and from eases_from every hazard falls by eased_factor (the engine's yearly hazard table)."""
+    from izdat.underground.simulate import _params
+    sc = load_scenario()
+    st = sc["state"]
+    _, H = _params(sc, calendar_day(1991))
+    y = lambda year: year - 1946
+    assert H[1, y(1960)] == pytest.approx(H[1, y(1959)] * st["patrol_multiplier"])
+    assert H[2, y(1960)] == pytest.approx(H[2, y(1959)] * st["patrol_tape_multiplier"])
+    assert H[1, y(1965)] / H[2, y(1965)] > 10
+    assert H[2, y(1986)] == pytest.approx(H[2, y(1985)] * st["eased_factor"])
+    assert H[1, y(1986)] == pytest.approx(H[1, y(1985)] * st["eased_factor"])
+
+
+def test_issue18_lps_reach_the_urals_at_200_roubles(pool):
+    """Dealers resell some LPs inland: LPs are bought in Sverdlovsk at 200 roubles, in ports at 25."""
+    _, runs = pool
+    urals, port = [], []
+    for society, h in runs:
+        lp = (h.ci[:, C_MEDIUM] == 0) & (h.cf[:, F_PRICE] > 0)
+        city = h.ci[:, C_CITY]
+        urals += h.cf[lp & (city == society.city_names.index("Sverdlovsk")), F_PRICE].tolist()
+        port += h.cf[lp & society.city_port[city], F_PRICE].tolist()
+    assert len(urals) >= 2 and np.allclose(urals, 200.0)
+    assert len(port) > 20 and np.mean(port) == pytest.approx(25.0)

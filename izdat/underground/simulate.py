@@ -32,7 +32,7 @@ from izdat.underground.limits import LIMITS, _bytes, memory_needed
 from izdat.underground.scenario import Scenario
 from izdat.underground.society import DAYS_PER_YEAR, DECK_IS_CASSETTE, Society, calendar_day, day_of_year
 
-__all__ = ["History", "simulate", "MEDIA", "FATES", "SOURCES", "LATHES", "REASONS"]
+__all__ = ["History", "simulate", "ring_of", "MEDIA", "FATES", "SOURCES", "LATHES", "REASONS"]
 
 MEDIA = ("LP", "bone", "reel", "cassette")
 FATES = ("alive", "worn_out", "confiscated", "erased")
@@ -223,10 +223,19 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
         medium = -1
         if src <= 1:  # sailor (role 1) or tourist via a dealer (role 2); the founding LP goes to a cutter
             want = 3 if ti == int(P[30]) else (1 if src == 0 else 2)
-            if want == 3 and cut_ptr[c + 1] > cut_ptr[c]:
-                ix = cut_ptr[c] + np.random.randint(cut_ptr[c + 1] - cut_ptr[c])
-                if not _jailed(people, jailbits, term_head, term_next, arrests, cut_ids[ix], t0):
-                    holder = cut_ids[ix]
+            if want == 3:
+                # the founding LP goes to the city's best-connected cutter: Bogoslovsky's "word
+                # spread and the request became massive" (seed 003)
+                # (ties outside his household: his household buys nothing from him)
+                best, most_out = -1, -1
+                for ix in range(cut_ptr[c], cut_ptr[c + 1]):
+                    p = cut_ids[ix]
+                    out = 0
+                    for e in range(indptr[p], indptr[p + 1]):
+                        out += household[indices[e]] != household[p]
+                    if out > most_out and not _jailed(people, jailbits, term_head, term_next, arrests, p, t0):
+                        best, most_out = p, out
+                holder = best
             for _ in range(4000 if holder < 0 else 0):
                 p = lo + np.random.randint(hi - lo)
                 if role[p] == want and not _jailed(people, jailbits, term_head, term_next, arrests, p, t0):
@@ -275,7 +284,7 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
         _acted(act_head, act_next, k, -1, holder)
         cf[k, F_MADE] = t0
         cf[k, F_PRICE] = lp_rub[c] if medium == 0 else 0.0
-        if medium == 0 and np.random.random() < P[21]:
+        if medium == 0 and ti != int(P[30]) and np.random.random() < P[21]:   # the founding LP crossed no border
             fate, ended = 2, t0
         else:
             fate, ended = _fate(t0, medium, False, P, H, end_day)
@@ -340,8 +349,10 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                 # decide now what the contact could do with it, so dead ends never enter the heap
                 if nb_rec[j] <= tt:
                     mode = 0
-                elif P[4] <= tt < P[5] and nb_gram[j] and (role[stack_p] == 3 or np.random.random() < _bone_demand(tt, P)):
-                    mode = 1          # a cutter's own contacts buy from him; others want one with the city's demand
+                elif P[4] <= tt < P[5] and nb_gram[j] and np.random.random() < (
+                        _bone_demand(tt, P) / P[26] if role[stack_p] == 3 and P[26] > 0 else _bone_demand(tt, P)):
+                    mode = 1          # a cutter's own contacts buy from him (as long as the ban and the tapes
+                    #                   leave them wanting bone records); others want one with the city's demand
                 elif stack_d < P[6] and np.random.random() < P[27]:
                     mode = 2
                 else:
@@ -496,7 +507,7 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                     ci[k, C_DECK] = -1
                     ci[k, C_HIDDEN] = 0
                     cf[k, F_MADE] = tm
-                    cf[k, F_PRICE] = P[8]
+                    cf[k, F_PRICE] = P[36] if np.random.random() < P[37] else P[8]   # two-sided or single
                     ci[k, C_GIVER] = who
                     _acted(act_head, act_next, k, who, r)
                     _set_bit(seen, r)
@@ -531,6 +542,8 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                 if fate == 2:  # confiscated: perhaps an arrest
                     owner = r
                     pa = P[15] if role[owner] >= 2 else P[14]
+                    if ended >= P[34]:
+                        pa *= P[35]       # the state eases
                     if np.random.random() < pa:
                         term = (0.25 + 0.75 * np.random.random()) * (P[17] if ci[k, C_MEDIUM] == 1 else P[16])
                         # one who is inside already, or whose simulated life goes on in that time, is
@@ -581,6 +594,12 @@ def _titles(scenario: Scenario, society: Society, start_year: int, end_year: int
         when = np.minimum(lo + rng.random(count) * (hi - lo), np.nextafter(hi, 0.0))
         w = pops * mask
         where = rng.choice(len(pops), size=count, p=w / w.sum())
+        inland = ~(society.city_port | society.city_hotel)
+        if code <= 1 and inland.any() and src["lp_resold_inland"] > 0:
+            # a dealer resells the LP in an inland city, where it fetches that city's price (seed 000)
+            resold = rng.random(count) < src["lp_resold_inland"]
+            wi = pops * inland
+            where[resold] = rng.choice(len(pops), size=int(resold.sum()), p=wi / wi.sum())
         rows.append(np.column_stack([when, np.full(count, code), where, np.full(count, -1.0)]))
     titles = np.concatenate(rows) if rows else np.zeros((0, 4))
     return titles[np.argsort(titles[:, 0], kind="stable")]
@@ -603,7 +622,11 @@ def _founding(scenario: Scenario, society: Society, start_year: int, end_year: i
 
 def _params(scenario: Scenario, end_day: float) -> tuple[np.ndarray, np.ndarray]:
     sp, med, money, st, src = scenario["spread"], scenario["media"], scenario["money"], scenario["state"], scenario["sources"]
-    P = np.zeros(34)
+    P = np.zeros(38)
+    P[34] = day_of_year(st["eases_from"])
+    P[35] = st["eased_factor"]
+    P[36] = money["bone_two_sided_rub"]
+    P[37] = money["two_sided_share"]
     P[30] = -1.0
     P[31] = st["ban_curbs_production"]
     P[32] = day_of_year(med["bone_fade_from"])
@@ -639,10 +662,29 @@ def _params(scenario: Scenario, end_day: float) -> tuple[np.ndarray, np.ndarray]
     years = np.arange(1946, 1992)
     H = np.zeros((4, years.size))
     bone = np.where(years >= st["ban_year"], st["bone_hazard_after_ban"], st["bone_hazard_before_ban"])
-    patrol = np.where(years >= st["patrols_from"], st["patrol_multiplier"], 1.0)
-    H[1] = bone * patrol
-    H[2] = H[3] = st["tape_hazard"] * patrol
+    # patrols hunt bone records (seed 002), tapes far less; the state eases from eases_from
+    patrols = years >= st["patrols_from"]
+    eased = np.where(years >= st["eases_from"], st["eased_factor"], 1.0)
+    H[1] = bone * np.where(patrols, st["patrol_multiplier"], 1.0) * eased
+    H[2] = H[3] = st["tape_hazard"] * np.where(patrols, st["patrol_tape_multiplier"], 1.0) * eased
     return P, H
+
+
+def ring_of(society: Society, scenario: Scenario) -> tuple[np.ndarray, int]:
+    """The cutters taken with the ring of ``[state] ring_broken_year`` and their city.
+
+    The ring is ``ring_share`` of the cutters of the city with most cutters (rounded, at least one,
+    at most ``ring_size``): "in 1959, they broke up the largest roentgenizdat ring" (seed 002).
+    Returns person ids (empty when there is no cutter or ``ring_size`` is 0) and the city index (-1).
+    """
+    st = scenario["state"]
+    cut = np.flatnonzero(society.role == 3)
+    if not cut.size or st["ring_size"] <= 0 or st["ring_share"] <= 0:
+        return np.zeros(0, dtype=np.int64), -1
+    counts = np.bincount(society.city[cut], minlength=len(society.city_names))
+    big = int(np.argmax(counts))
+    k = min(int(st["ring_size"]), max(1, int(round(st["ring_share"] * counts[big]))))
+    return cut[society.city[cut] == big][:k], big
 
 
 def simulate(society: Society, scenario: Scenario, *, seed: int, start_year: int = 1946,
@@ -699,6 +741,8 @@ def _simulate(society: Society, scenario: Scenario, seed: int, start_year: int, 
                                     _titles(scenario, society, start_year, end_year, rng))
     P, H = _params(scenario, end_day)
     P[30] = founder
+    if founder >= 0:      # the technique begins with the founding record: no bone record before it
+        P[4] = max(P[4], titles[founder, 0])
     n = society.n
     # cutters by city
     cut = np.flatnonzero(society.role == 3)
@@ -710,13 +754,13 @@ def _simulate(society: Society, scenario: Scenario, seed: int, start_year: int, 
     st = scenario["state"]
     ring = []
     ring_day = day_of_year(st["ring_broken_year"] + 0.5)
-    if start_year <= st["ring_broken_year"] <= end_year and cut.size and st["ring_size"] > 0:
-        counts = np.bincount(society.city[cut], minlength=len(society.city_names))
-        big = int(np.argmax(counts))
-        ring = cut[society.city[cut] == big][: int(st["ring_size"])]
-        policy.append((ring_day, "ring_broken", big, f"{len(ring)} bone cutters of {society.city_names[big]} arrested"))
+    if start_year <= st["ring_broken_year"] <= end_year:
+        ring, big = ring_of(society, scenario)
+        if len(ring):
+            policy.append((ring_day, "ring_broken", big, f"{len(ring)} bone cutters of {society.city_names[big]} arrested"))
     for year, kind, text in ((st["ban_year"], "ban", "bone records banned"),
                              (st["patrols_from"], "patrols", "Komsomol music patrols begin"),
+                             (st["eases_from"], "eases", "the state eases: fewer confiscations and arrests"),
                              (scenario["media"]["bone_start"], "bone_start", "first bone records cut"),
                              (scenario["media"]["cassette_from"], "cassettes", "cassette decks on sale")):
         if start_year <= year <= end_year:

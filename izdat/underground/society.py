@@ -289,7 +289,9 @@ def _build(n: int, scenario: Scenario, seed: int) -> Society:
         if k:
             pick = ids[np.argsort(-deg[ids] - rng.random(ids.size), kind="stable")[:k]]
             role[pick[role[pick] == 0]] = 2
-    n_cut = np.maximum(rng.binomial(sizes, min(med["cutters_per_100k"] / 1e5, 1.0)), (sizes >= 1000) & (med["cutters_per_100k"] > 0))
+    # cutters: the same share of every city (rounded), so their count scales with the society
+    n_cut = np.maximum(np.round(sizes * med["cutters_per_100k"] / 1e5).astype(np.int64),
+                       (sizes >= 1000) & (med["cutters_per_100k"] > 0))
     lathe = np.full(n, -1, dtype=np.int8)
     for c in range(len(cities)):
         if n_cut[c] and sizes[c]:

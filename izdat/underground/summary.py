@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from izdat.underground.scenario import Scenario
-from izdat.underground.simulate import (C_CITY, C_FAKE, C_FATE, C_GEN, C_MAKER, C_MEDIUM, F_ENDED, F_MADE, F_PRICE,
-                                        FATES, MEDIA, History)
-from izdat.underground.society import DAYS_PER_YEAR, Society, population_millions, recorders_in_circulation
+from izdat.underground.simulate import (C_CITY, C_FAKE, C_FATE, C_GEN, C_GIVER, C_MAKER, C_MEDIUM, C_OWNER, F_ENDED,
+                                        F_MADE, F_PRICE, FATES, MEDIA, REASONS, History)
+from izdat.underground.society import (_DECK_SMUGGLED, DAYS_PER_YEAR, Society, calendar_day, day_of_year,
+                                       population_millions, recorders_in_circulation)
 
 __all__ = ["summarize", "yearly", "measures", "calibration", "calibration_table", "CALIBRATION"]
 
@@ -29,12 +30,20 @@ def yearly(history: History) -> dict:
     conf = history.ci[:, C_FATE] == 2
     confiscated = np.histogram(end_y[conf], bins=np.append(years, years[-1] + 1))[0].tolist()
     arrests = np.histogram(1946 + history.arrests[:, 1] / DAYS_PER_YEAR, bins=np.append(years, years[-1] + 1))[0].tolist()
+    pay = history.cf[:, F_PRICE]
+    kinds = {"LP": med == 0, "bone": med == 1, "tape": med >= 2}
     price = []
+    by_kind = {k: [] for k in kinds}
     for y in years:
-        sel = (made_y >= y) & (made_y < y + 1) & (med > 0) & (history.cf[:, F_PRICE] > 0)
-        price.append(float(np.mean(history.cf[sel, F_PRICE])) if sel.any() else None)
+        inside = (made_y >= y) & (made_y < y + 1) & (pay > 0)
+        sel = inside & (med > 0)
+        price.append(float(np.mean(pay[sel])) if sel.any() else None)
+        for k, m in kinds.items():
+            by_kind[k].append(float(np.mean(pay[inside & m])) if (inside & m).any() else None)
+    lp = np.flatnonzero((med == 0) & (pay > 0))
     return {"years": years.tolist(), "alive": alive, "made": made, "confiscated": confiscated,
-            "arrests": arrests, "mean_copy_price_rub": price}
+            "arrests": arrests, "mean_copy_price_rub": price, "mean_price_rub_by_kind": by_kind,
+            "lp_bought": [[round(float(made_y[i]), 3), float(pay[i]), int(history.ci[i, C_CITY])] for i in lp]}
 
 
 def summarize(history: History, society: Society, scenario: Scenario) -> dict:
@@ -93,14 +102,41 @@ CALIBRATION = (
      "128,000 \u00b1 10 % (the society's owners scaled to the USSR)", lambda v: abs(v / 128_000 - 1) <= 0.10),
     ("recorders_1985", "\u201c\u2026 which had risen to 4.7 million by 1985\u201d", "seed 000 (Yurchak)",
      "4.7 million \u00b1 5 %", lambda v: abs(v / 4.7e6 - 1) <= 0.05),
+    ("recorders_citizens_1990", "\u201cWhile an estimated fifty million Soviet citizens bought these Soviet-made tape "
+     "recorders\u201d", "seed 000 (Taylor)",
+     "people in households with a Soviet-made deck by 1990, scaled to the USSR: 50 million within a factor 2 "
+     "(the reading of docs/history.md)", lambda v: 25e6 <= v <= 100e6),
+    ("flu_1970", "the press attacked tapes for \u201cspreading faster than a flu virus\u201d (Sovetskaya Rossia, "
+     "9 June 1968)", "seed 000 (Ryback)",
+     "over a third of the households owning a recorder on 1 January 1968 hold a magnitizdat tape by the end of "
+     "1970 (more than a pandemic flu's attack rate, about a third)", lambda v: v > 1 / 3),
+    ("ring_1959_per_100k", "\u201cIn 1959, they broke up the largest roentgenizdat ring\u201d", "seed 002 (Brownlee)",
+     "a ring of several cutters taken in 1959: 3 or more per 100,000 people (3+ at the default 100,000)",
+     lambda v: v >= 3),
+    ("patrols_bone_vs_tape", "\u201cby the 1960s, the Komsomol \u2026 sponsored anti-Western \u2018music patrols\u2019 that "
+     "hunted out distributors of bone music and confiscated any X-Ray records they found\u201d", "seed 002 (Brownlee)",
+     "1960\u20131969: a bone record's confiscation rate (per copy-year) 5\u00d7 a tape's or more", lambda v: v >= 5),
+    ("arrests_peak_year", "tapes \u201cpermitted in every household\u201d; the bone copier worked on \u201cuntil the law "
+     "changed\u201d", "seeds 000, 003; modelling choice (state.eases_from)",
+     "the year with most arrests for a confiscated copy (the ring left out) is before 1986: the state eases, "
+     "arrests do not peak in 1990",
+     lambda v: v < 1986),
+    ("prison_tape_max_years", "\u201cBuying, selling or owning unofficial music tapes still carried up to a three year "
+     "prison sentence\u201d", "seed 000 (Sargent)", "the longest term for a tape: 2\u20133 years",
+     lambda v: 2.0 <= v <= 3.0),
+    ("prisoners_acts", "(the same: a term stops the prisoner)", "seed 000",
+     "copies made, handed over or received by a person during a term of theirs: 0", lambda v: v == 0),
     ("bone_price_rub", "\u201cA single disc only cost about one ruble on the black market\u201d",
-     "seed 002 (Brownlee)", "1 rouble \u00b1 0.05 (mean of bone records sold)", lambda v: abs(v - 1) <= 0.05),
+     "seed 002 (Brownlee)", "1 rouble \u00b1 0.05 (mean of single-sided bone records sold)", lambda v: abs(v - 1) <= 0.05),
+    ("bone_two_sided_rub", "\u201c\u2026 as opposed to five rubles for a two sided-disc\u201d", "seed 002 (Brownlee)",
+     "5 roubles \u00b1 0.05 (mean of two-sided bone records sold)", lambda v: abs(v - 5) <= 0.05),
     ("tape_dealer_price_rub", "\u201ca tape recording of an LP cost three roubles\u201d", "seed 000 (Troitsky)",
      "3 roubles \u00b1 0.05 (mean of tapes dubbed by dealers)", lambda v: abs(v - 3) <= 0.05),
     ("lp_port_price_rub", "\u201cwhile the album itself would fetch 20 or 30 roubles\u201d", "seed 000 (Troitsky)",
-     "20\u201330 roubles in the port cities", lambda v: 20 <= v <= 30),
+     "20\u201330 roubles in the port cities (mean of LPs bought there)", lambda v: 20 <= v <= 30),
     ("lp_urals_price_rub", "\u201ca vinyl in the Urals could cost around 200 roubles\u201d", "seed 000 (Aksenov)",
-     "200 roubles \u00b1 10 % in Sverdlovsk", lambda v: abs(v / 200 - 1) <= 0.10),
+     "LPs reach Sverdlovsk and sell at 200 roubles \u00b1 10 % (mean of LPs bought there)",
+     lambda v: abs(v / 200 - 1) <= 0.10),
 )
 
 
@@ -120,25 +156,98 @@ def measures(history: History, society: Society, scenario: Scenario) -> dict:
     first = int(np.argmin(np.where(med == 1, cf[:, F_MADE], np.inf))) if (med == 1).any() else -1
     scale = {y: float(population_millions(y, scenario)) * 1e6 / society.n for y in (1960, 1985)}
     owners = {y: float((society.recorder_day <= (y - 1946) * DAYS_PER_YEAR).sum()) * scale[y] for y in scale}
-    paid_bone = (med == 1) & (cf[:, F_PRICE] > 0)
+    pay = cf[:, F_PRICE]
+    two_rub = scenario["money"]["bone_two_sided_rub"]
+    paid_bone = (med == 1) & (pay > 0)
+    two = paid_bone & (pay >= (two_rub + scenario["money"]["bone_rub"]) / 2) if two_rub > scenario["money"]["bone_rub"] \
+        else np.zeros(len(ci), bool)
+    single = paid_bone & ~two
     maker = ci[:, C_MAKER]
-    dealer_tape = (med >= 2) & (maker >= 0) & (society.role[np.maximum(maker, 0)] == 2) & (cf[:, F_PRICE] > 0)
-    port_lp = society.city_lp_rub[society.city_port]
+    dealer_tape = (med >= 2) & (maker >= 0) & (society.role[np.maximum(maker, 0)] == 2) & (pay > 0)
     names = list(society.city_names)
+    lp = (med == 0) & (pay > 0)
+    port_lp = lp & society.city_port[ci[:, C_CITY]]
+    urals_lp = lp & (ci[:, C_CITY] == names.index("Sverdlovsk")) if "Sverdlovsk" in names else np.zeros(len(ci), bool)
+    seized = history.arrests[history.arrests[:, 3] != REASONS.index("ring")]     # arrests for a confiscated copy
+    arrests = np.histogram(1946 + seized[:, 1] / DAYS_PER_YEAR, bins=bins)[0]
+    tape_terms = history.arrests[(history.arrests[:, 3] == 2) | (history.arrests[:, 3] == 3)]   # reel or cassette
+    ring_year = history.arrests[(history.arrests[:, 3] == REASONS.index("ring"))
+                                & (np.floor(1946 + history.arrests[:, 1] / DAYS_PER_YEAR) == scenario["state"]["ring_broken_year"])]
     return {
         "start_year": history.start_year, "bone_end": float(scenario["media"]["bone_end"]),
-        "bone_by_year": bone.tolist(), "tape_by_year": tape.tolist(),
+        "bone_by_year": bone.tolist(), "tape_by_year": tape.tolist(), "arrests_by_year": arrests.tolist(),
+        "recorders_citizens_1990": _citizens_with_deck(society, scenario, 1990),
+        "flu_1970": _flu(history, society, 1968, 1970),
+        "ring_1959_per_100k": len(ring_year) * 1e5 / society.n,
+        "patrols_bone_vs_tape": _confiscation_ratio(history, 1960, 1970),
+        "prison_tape_max_years": float((tape_terms[:, 2] - tape_terms[:, 1]).max() / DAYS_PER_YEAR) if len(tape_terms) else None,
+        "prisoners_acts": prisoners_acts(history),
+        "bone_two_sided_rub": float(pay[two].mean()) if two.any() else None,
         "bone_first_year": float(made_y[first]) if first >= 0 else None,
         "bone_first_city": names[ci[first, C_CITY]] if first >= 0 else None,
         "recorders_1960": owners[1960], "recorders_1985": owners[1985],
-        "bone_price_rub": float(cf[paid_bone, F_PRICE].mean()) if paid_bone.any() else None,
-        "tape_dealer_price_rub": float(cf[dealer_tape, F_PRICE].mean()) if dealer_tape.any() else None,
-        "lp_port_price_rub": float(port_lp.mean()) if port_lp.size else None,
-        "lp_urals_price_rub": float(society.city_lp_rub[names.index("Sverdlovsk")]) if "Sverdlovsk" in names else None,
+        "bone_price_rub": float(pay[single].mean()) if single.any() else None,
+        "tape_dealer_price_rub": float(pay[dealer_tape].mean()) if dealer_tape.any() else None,
+        "lp_port_price_rub": float(pay[port_lp].mean()) if port_lp.any() else None,
+        "lp_urals_price_rub": float(pay[urals_lp].mean()) if urals_lp.any() else None,
     }
 
 
-def _curve_figures(bone: np.ndarray, tape: np.ndarray, start: int, bone_end: float) -> dict:
+def _citizens_with_deck(society: Society, scenario: Scenario, year: int) -> float:
+    """People living in a household with a Soviet-made tape recorder by 31 December ``year``,
+    scaled to the USSR's population that year (count of citizens)."""
+    has = (society.recorder_day < calendar_day(year + 1)) & (society.deck >= 0)
+    has &= ~_DECK_SMUGGLED[np.maximum(society.deck, 0)]
+    people = float(np.bincount(society.household, minlength=len(has))[has].sum())
+    return people * float(population_millions(year + 0.5, scenario)) * 1e6 / society.n
+
+
+def _flu(history: History, society: Society, year: int, by_year: int) -> float | None:
+    """Share of the households owning a recorder on 1 January ``year`` in which someone holds a tape
+    (a reel or cassette made for them) by 31 December ``by_year``; ``None`` without such households."""
+    owners = society.recorder_day <= calendar_day(year)
+    if not owners.any():
+        return None
+    tape = (history.ci[:, C_MEDIUM] >= 2) & (history.cf[:, F_MADE] < calendar_day(by_year + 1))
+    got = np.zeros(len(owners), bool)
+    got[society.household[history.ci[tape, C_OWNER]]] = True
+    return float(got[owners].mean())
+
+
+def _confiscation_ratio(history: History, lo: int, hi: int) -> float | None:
+    """A bone record's confiscation rate over a tape's, per copy-year alive from ``lo`` to ``hi``
+    (1 January to 1 January); ``None`` when either medium has no confiscation or no copy-year."""
+    a, b = calendar_day(lo), calendar_day(hi)
+    made, ended = history.cf[:, F_MADE], history.cf[:, F_ENDED]
+    years = np.clip(np.minimum(ended, b) - np.maximum(made, a), 0, None) / DAYS_PER_YEAR
+    seized = (history.ci[:, C_FATE] == 2) & (ended >= a) & (ended < b)
+    med = history.ci[:, C_MEDIUM]
+    rate = []
+    for m in (med == 1, med >= 2):
+        if years[m].sum() <= 0 or not seized[m].any():
+            return None
+        rate.append(seized[m].sum() / years[m].sum())
+    return float(rate[0] / rate[1])
+
+
+def prisoners_acts(history: History) -> int:
+    """Copies made, handed over or received by a person during one of their own prison terms (count;
+    the engine keeps it 0: a term stops the prisoner)."""
+    ar = history.arrests
+    if not len(ar) or not history.n_copies:
+        return 0
+    made = history.cf[:, F_MADE]
+    who = np.concatenate([history.ci[:, C_OWNER], history.ci[:, C_GIVER], history.ci[:, C_MAKER]]).astype(np.float64)
+    when = np.tile(made, 3)
+    keep = who >= 0
+    span = 2.0 * calendar_day(1992)                      # later than any day, so person * span + day sorts by both
+    key = np.sort(who[keep] * span + when[keep])
+    lo = np.searchsorted(key, ar[:, 0] * span + ar[:, 1], side="right")   # acts strictly after the start
+    hi = np.searchsorted(key, ar[:, 0] * span + ar[:, 2], side="left")    # and before the release
+    return int(np.maximum(hi - lo, 0).sum())
+
+
+def _curve_figures(bone: np.ndarray, tape: np.ndarray, start: int, bone_end: float, arrests=None) -> dict:
     years = start + np.arange(bone.size)
 
     def total(lo, hi):
@@ -157,6 +266,8 @@ def _curve_figures(bone: np.ndarray, tape: np.ndarray, start: int, bone_end: flo
             over = int(years[i])
             break
     out["tape_overtakes_year"] = over
+    if arrests is not None:
+        out["arrests_peak_year"] = int(years[np.argmax(arrests)]) if np.sum(arrests) else None
     return out
 
 
@@ -172,20 +283,21 @@ def calibration(runs: list[dict]) -> list[dict]:
     for m in runs:
         r = dict(m)
         r.update(_curve_figures(np.asarray(m["bone_by_year"], float), np.asarray(m["tape_by_year"], float),
-                                m["start_year"], m["bone_end"]))
+                                m["start_year"], m["bone_end"], np.asarray(m["arrests_by_year"], float)))
         per_run.append(r)
     length = min(len(m["bone_by_year"]) for m in runs)
     mean_curve = _curve_figures(np.mean([m["bone_by_year"][:length] for m in runs], axis=0),
                                 np.mean([m["tape_by_year"][:length] for m in runs], axis=0),
-                                runs[0]["start_year"], runs[0]["bone_end"])
+                                runs[0]["start_year"], runs[0]["bone_end"],
+                                np.mean([m["arrests_by_year"][:length] for m in runs], axis=0))
     rows = []
     for key, fact, source, target, test in CALIBRATION:
         values = [r[key] for r in per_run]
         numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
         if key in mean_curve:
             value = mean_curve[key]
-        elif numbers and len(numbers) == len(values):
-            value = float(np.mean(numbers))
+        elif numbers and len(numbers) == sum(v is not None for v in values):
+            value = float(np.mean(numbers))     # runs without the figure (no LP reached the city ...) left out
         else:
             value = max(set(values), key=values.count) if all(v is not None for v in values) else None
         rows.append({"key": key, "fact": fact, "source": source, "target": target, "value": value, "runs": values,
