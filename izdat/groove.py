@@ -151,13 +151,16 @@ def _apply_analog(x, sample_rate, z, p, k):
     x = np.asarray(x, np.float64)
     n = len(x)
     size = sp_fft.next_fast_len(n + max(int(sample_rate), n // 8), real=True)
-    jw = 2j * math.pi * np.fft.rfftfreq(size, 1 / sample_rate)
-    h = np.full(jw.shape, k, complex)
-    for zero in z:
-        h *= jw - zero
-    for pole in p:
-        h /= jw - pole
-    return sp_fft.irfft(sp_fft.rfft(x, size, workers=-1) * h, size, workers=-1)[:n]
+    spectrum = sp_fft.rfft(x, size, workers=-1)
+    for a in range(0, len(spectrum), 1 << 16):     # the response a block of bins at a time: little memory
+        jw = 2j * math.pi * (np.arange(a, min(a + (1 << 16), len(spectrum))) * (sample_rate / size))
+        h = np.full(jw.shape, k, complex)
+        for zero in z:
+            h *= jw - zero
+        for pole in p:
+            h /= jw - pole
+        spectrum[a:a + len(h)] *= h
+    return sp_fft.irfft(spectrum, size, workers=-1)[:n]
 
 
 def _cancel_dc(zeros, poles):

@@ -407,6 +407,7 @@ class Lathe:
         fs = self.sample_rate
         n_rev = self.samples_per_rev
         x = self.eq.to_displacement(program, fs)                          # m per (m/s at 1 kHz)
+        del program, mono                                                 # a 3-minute side's arrays are 66 MB each
         peak = float(np.max(np.abs(x)))
         gain = self.max_excursion_m / peak * 10 ** (self.level_db / 20)  # m/s at 1 kHz per unit audio
         x *= gain
@@ -418,21 +419,27 @@ class Lathe:
         # at that true radius (which only lowers the amplitude, so the plan stays valid).
         pitch = self._pitch_plan(x)
         r0 = self.program_start_radius_m
-        radius = r0 - np.cumsum(pitch) / n_rev
+        radius = np.cumsum(pitch)                   # r0 − Σpitch / N, worked in place
+        radius /= -n_rev
+        radius += r0
         if radius[-1] < self.inner_radius_mm / 1e3:
             raise GrooveError(
                 f"even with variable pitch the song needs {(r0 - radius[-1]) * 1e3:.1f} mm of groove band but "
                 f"the side has {self.program_band_m * 1e3:.1f} mm (capacity {_mmss(self.capacity_s())} at "
                 f"{self.pitch_um:g} µm); use a finer pitch, a larger diameter, a lower rpm or --trim")
-        vmax = self.max_slope * 2 * math.pi * radius * self.rpm / 60
+        vmax = radius * (self.max_slope * 2 * math.pi)
+        vmax *= self.rpm
+        vmax /= 60
         done(0.6)
         x, segments_b = _limit(x, None, vmax, fs, "slope")
+        del vmax
         done(0.8)
         segments = sorted(segments_a + segments_b)
         limiter = LimiterReport(segments, max((s[2] for s in segments), default=0.0),
                                 _union_s(segments))
 
-        groove, locked_start = _assemble(r0, radius + x, n_rev, self.inner_radius_mm / 1e3,
+        radius += x                                 # the groove's radius at every programme sample
+        groove, locked_start = _assemble(r0, radius, n_rev, self.inner_radius_mm / 1e3,
                            self.diameter_mm / 2e3 - self.outer_margin_mm / 1e3, float(pitch[-1]))
         lead_in = int(round(LEAD_IN_TURNS * n_rev))
         done(1.0)
@@ -497,25 +504,30 @@ def _limit(x, amax_fn, vmax, fs, cause):
     ``vmax`` (m/s, per sample), with a look-ahead gain envelope; returns (x, segments)."""
     n = len(x)
     if amax_fn is not None:
-        ratio = np.abs(x) / amax_fn(n)
+        ratio = np.abs(x)
+        ratio /= amax_fn(n)
     else:
-        v = np.gradient(x) * fs
-        ratio = np.abs(v) / vmax
+        ratio = np.gradient(x)                   # the velocity |dx/dt| over its limit, worked in place
+        ratio *= fs
+        np.abs(ratio, out=ratio)
+        ratio /= vmax
     need = _block_envelope(ratio, BLOCK)
+    del ratio
     if need.max() <= 1.0:
         return x, []
     attack = max(1, int(0.002 * fs / BLOCK))      # 2 ms look-ahead
     release = math.exp(-BLOCK / (0.050 * fs))      # 50 ms release
     gain_blocks = _gain_envelope(need * 1.002, attack, release)
-    gain = np.interp(np.arange(n), np.arange(len(gain_blocks)) * BLOCK + BLOCK / 2, gain_blocks)
-    y = x * gain
+    y = np.interp(np.arange(n), np.arange(len(gain_blocks)) * BLOCK + BLOCK / 2, gain_blocks)
+    y *= x                                       # x × its gain
     # Gain changes modulate the signal slightly: a final exact clamp guarantees the limit.
     if amax_fn is not None:
         a = amax_fn(n)
         y = np.clip(y, -a, a)
     else:
         for _ in range(4):
-            v = np.gradient(y) * fs
+            v = np.gradient(y)
+            v *= fs
             over = np.abs(v) > vmax
             if not over.any():
                 break
