@@ -3,6 +3,10 @@ the SIR validation kernel against EoN (and NDlib when installed) on the same gra
 
 Run: .venv/bin/python bench/bench_spread.py [PEOPLE]
 (the comparison needs the anchors in the bench environment: .venv/bin/pip install EoN ndlib six)
+
+     .venv/bin/python bench/bench_spread.py --scale [SIZE:RUNS ...]
+prints the scale table of docs/history.md (per-head figures, generation depth, cutters, the ring at
+20,000 / 100,000 / 200,000 / 1,000,000 people by default; writes nothing).
 """
 
 import os
@@ -138,5 +142,52 @@ def _ndlib_sir(a, b, p, init, runs):
     return sum(sizes) / elapsed, float(np.mean(sizes))
 
 
+def scale(plan: dict[int, int]) -> str:
+    """The scale table: for each size (people: runs, seeds 1..runs) each figure's mean ± std and range.
+
+    Per-head figures are per 100,000 people; generations count hand-overs from the original.
+    """
+    from izdat.underground.simulate import C_FAKE, C_GEN, C_MEDIUM, F_MADE
+    from izdat.underground.society import DAYS_PER_YEAR
+    from izdat.underground.summary import measures
+    sc = load_scenario()
+    figures = {"bone copies per 100,000 people": [], "bone copies before 1958 per 100,000": [],
+               "tape copies per 100,000": [], "arrests per 100,000": [], "cutters per 100,000": [],
+               "cutters taken with the 1959 ring per 100,000": [], "flu row: share of 1968 recorder households with a tape by 1970": [],
+               "mean generation of a tape": [], "99th percentile of generation": [], "deepest generation": [],
+               "wall per run (s)": []}
+    cols = []
+    for n, runs in plan.items():
+        vals = {k: [] for k in figures}
+        for seed in range(1, runs + 1):
+            t = time.perf_counter()
+            society = build_society(n, sc, seed)
+            h = simulate(society, sc, seed=seed)
+            wall = time.perf_counter() - t
+            med, gen = h.ci[:, C_MEDIUM], h.ci[:, C_GEN]
+            y = 1946 + h.cf[:, F_MADE] / DAYS_PER_YEAR
+            bone = (med == 1) & (h.ci[:, C_FAKE] == 0)
+            m = measures(h, society, sc)
+            per = 1e5 / n
+            for k, v in zip(figures, (bone.sum() * per, (bone & (y < 1958)).sum() * per, (med >= 2).sum() * per,
+                                      len(h.arrests) * per, (society.role == 3).sum() * per, m["ring_1959_per_100k"],
+                                      m["flu_1970"], gen[med >= 2].mean() if (med >= 2).any() else None,
+                                      np.percentile(gen, 99), gen.max(), wall)):
+                if v is not None:
+                    vals[k].append(float(v))
+        cols.append(f"{n:,} ({runs} runs)")
+        for k in figures:
+            v = np.array(vals[k])
+            figures[k].append(f"{v.mean():.3g} ± {v.std(ddof=1) if v.size > 1 else 0:.2g} ({v.min():.3g}–{v.max():.3g})")
+    load = os.getloadavg()[0]
+    return table(["figure (mean ± std, runs' range)"] + cols, [[k] + c for k, c in figures.items()]) + \
+        f"\n\nLoad average (1 min) {load:.1f} at the end, {os.cpu_count()} cores shared."
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000)
+    if len(sys.argv) > 1 and sys.argv[1] == "--scale":
+        plan = dict((int(a.split(":")[0]), int(a.split(":")[1])) for a in sys.argv[2:]) or \
+            {20_000: 8, 100_000: 8, 200_000: 8, 1_000_000: 4}
+        print(scale(plan))
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000)
