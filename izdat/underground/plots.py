@@ -94,7 +94,7 @@ def _price_figure(plt, y: dict, wage_rub):
 
 def recorder_figure(path, curves: dict, points=((1960, 128_000, "128,000 in circulation (seed 000)"),
                                                 (1985, 4.7e6, "4.7 million by 1985 (seed 000)"),
-                                                (1990, 50e6, "fifty million citizens bought one (seed 000)"))):
+                                                (1990, 50e6, "fifty million citizens bought one (seed 000; the year is ours)"))):
     """Write the recorder curves beside the seed's figures (PNG at ``path``).
 
     ``curves``: label -> (years, counts) for each line; ``points``: (year, count, label) of the seed.
