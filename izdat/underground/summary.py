@@ -14,7 +14,9 @@ __all__ = ["summarize", "yearly", "measures", "calibration", "calibration_table"
 
 
 def yearly(history: History) -> dict:
-    """Per-year arrays: years, copies made and alive (1 July) by medium, arrests, confiscations."""
+    """Per-year arrays: years, copies made and alive (1 July) by medium, arrests, confiscations, the
+    mean price paid (roubles) of a copy and of an LP, bone record or tape (``None``: none paid that
+    year), and ``lp_bought``: [fractional year, price in roubles, city index] of every LP bought."""
     years = np.arange(history.start_year, history.end_year + 1)
     made_y = 1946 + history.cf[:, F_MADE] / DAYS_PER_YEAR
     end_y = 1946 + history.cf[:, F_ENDED] / DAYS_PER_YEAR
