@@ -13,7 +13,8 @@ then spreads hand to hand through the friendship graph, event by event in time o
 * anyone else can only pass the physical copy on (lend it), at most ``lend_depth`` hands.
 
 Every copy draws its fate when made: wear (mean life per medium), confiscation (yearly hazard per
-medium: the 1958 ban, Komsomol patrols, less for tapes that hide banned songs among harmless ones),
+medium: the 1958 ban, Komsomol patrols from 1960 aimed at bone records far more than at tapes, all
+eased from ``eases_from``, less for tapes that hide banned songs among harmless ones),
 erasure at customs when a tape crosses a port or border city. A confiscation may lead to an arrest
 and a prison term, during which that person passes nothing on.
 """
