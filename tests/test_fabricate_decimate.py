@@ -194,4 +194,4 @@ def test_izdat_cut_prints_sizes_and_time_first_and_records_them(tmp_path, izdat)
     assert meta["cutting_time_s"] == pytest.approx(meta["groove_length_mm"] / 300 * 60)
     assert meta["tolerance_um"] == 0.1 and meta["groove_points"] < meta["groove_samples"] / 4
     said = " ".join(err.split())
-    assert said.index("groove path:") < said.index("record.svg") < said.index(" turns from ")  # before the files
+    assert said.index("groove path:") < said.index("record.svg") < said.index(" programme turns ")  # before the files
