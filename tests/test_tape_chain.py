@@ -14,6 +14,7 @@ from izdat.cli import app, main
 from izdat.cli.tape import copy_chain
 from izdat.tape import PRESETS, TapeDeck
 from izdat.tape.deck import REFERENCE_DBFS
+from izdat.tape.formulations import TAPES
 from izdat.tape.meter import instantaneous_hz
 
 FS = 48000.0
@@ -27,9 +28,10 @@ def _tone(f_hz, seconds, level_db=-20.0, fs=FS):
 
 def _still(model, seed, *, speed_pct, azimuth_arcmin):
     """A machine of ``model`` with no flutter or noises, its speed error and azimuth as given."""
-    p = dataclasses.replace(PRESETS[model], hiss_db=-300.0, hum_db=-300.0, print_through_db=-300.0,
-                            dropouts_per_min=0.0, flutter_scale_pct=0.0)
-    return TapeDeck(p, seed=seed, speed_error_pct=speed_pct, azimuth_arcmin=azimuth_arcmin)
+    p = dataclasses.replace(PRESETS[model], hiss_db=-300.0, hum_db=-300.0, dropouts_per_min=0.0,
+                            flutter_scale_pct=0.0)
+    t = dataclasses.replace(TAPES[p.tape], print_through_db=-300.0, modulation_noise_db=-300.0)
+    return TapeDeck(p, seed=seed, speed_error_pct=speed_pct, azimuth_arcmin=azimuth_arcmin, tape=t)
 
 
 def _mean_hz(audio, near_hz):

@@ -1,4 +1,4 @@
-"""`izdat dub`, `izdat decks`, `izdat measure`, `izdat erase`: the tape deck on the command line."""
+"""`izdat dub`, `izdat decks`, `izdat tapes`, `izdat measure`, `izdat erase`: the tape deck on the command line."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from izdat.cli._app import app
 from izdat.files import check_output_file, check_output_folder, staged_folder
 from izdat.progress import console, progress
 from izdat.tape.deck import TapeDeck, TapeError, known_deck
+from izdat.tape.formulations import STORED_YEARS_MAX, TAPES, known_tape, store
 from izdat.tape.presets import PRESETS
 
 #: Most generations one command will copy (a real chain rarely passed 10).
@@ -21,7 +22,7 @@ MAX_GENERATIONS = 99
 
 
 def _decks_for(deck: str | None, chain: str | None, generations: int | None, seed: int,
-               bias: float = 1.0) -> list[TapeDeck]:
+               bias: float = 1.0, tape: str | None = None) -> list[TapeDeck]:
     if deck and chain:
         raise TapeError("give either --deck or --chain, not both")
     names = [n.strip() for n in chain.split(",")] if chain else [deck or "elektronika-302"]
@@ -29,6 +30,10 @@ def _decks_for(deck: str | None, chain: str | None, generations: int | None, see
         raise TapeError(f"--chain must be deck names separated by commas, not {chain!r}")
     for n in names:
         known_deck(n)
+    if tape is not None:
+        known_tape(tape)
+        for n in names:  # a reel tape does not fit a cassette deck: say so before any work
+            TapeDeck(n, tape=tape)
     if generations is None:
         generations = len(names) if chain else 1
     if not 1 <= generations <= MAX_GENERATIONS:
@@ -38,7 +43,7 @@ def _decks_for(deck: str | None, chain: str | None, generations: int | None, see
     for g in range(generations):
         n = names[g % len(names)]
         if n not in machines:  # one machine per model in the chain, each its own serial number
-            machines[n] = TapeDeck(n, seed=seed + len(machines), bias=bias)
+            machines[n] = TapeDeck(n, seed=seed + len(machines), bias=bias, tape=tape)
         out.append(machines[n])
     return out
 
@@ -56,22 +61,26 @@ def _machine(deck: TapeDeck) -> dict:
     return {"model": deck.name, "title": p.title, "seed": deck.seed, "kind": p.kind,
             "speed_cm_s": p.speed_cm_s, "speed_error_pct": round(deck.speed_error_pct, 6),
             "azimuth_arcmin": round(deck.azimuth_arcmin, 6), "bias": deck.bias,
-            "record_level_db": deck.record_level_db, "formulation": p.formulation}
+            "record_level_db": deck.record_level_db, "tape": deck.tape.name,
+            "formulation": deck.tape.coating}
 
 
 def _can_play(deck: TapeDeck, tape) -> bool:
     return tape.kind == deck.preset.kind and abs(tape.speed_cm_s - deck.preset.speed_cm_s) <= 0.05
 
 
-def copy_chain(audio, decks: list[TapeDeck], *, same_deck: bool = False, on_generation=None) -> list[dict]:
+def copy_chain(audio, decks: list[TapeDeck], *, same_deck: bool = False, stored_years: float = 0.0,
+               on_generation=None) -> list[dict]:
     """Copy ``audio`` along ``decks``: generation 1 is recorded on ``decks[0]``; generation g + 1 is
     recorded on ``decks[g]`` from generation g played on ``decks[g]`` itself (the friend's machine
     plays the tape it was given), so each step carries the speed error and azimuth of two machines:
     pitch × (1 + ε_play)/(1 + ε_rec), azimuth loss of their difference. Where ``decks[g]`` cannot play
     the tape (another kind or speed), or with ``same_deck``, the tape is played on the machine that
     recorded it (cabled to the next one: no mismatch). Each generation is heard on the machine that
-    recorded it. Returns one dict per generation: ``tape``, ``heard`` (Audio) and ``step`` (what
-    played what, for chain.json); ``on_generation(g)`` is called after each."""
+    recorded it. Each tape lies ``stored_years`` on the shelf before it is played (its print-through
+    grows, :func:`izdat.tape.formulations.store`). Returns one dict per generation: ``tape``,
+    ``heard`` (Audio) and ``step`` (what played what, for chain.json); ``on_generation(g)`` is
+    called after each."""
     out = []
     tape = None
     cumulative = 1.0
@@ -93,6 +102,7 @@ def copy_chain(audio, decks: list[TapeDeck], *, same_deck: bool = False, on_gene
                 step["note"] = (f"{d.name} cannot play a {tape.kind} tape at {tape.speed_cm_s:g} cm/s: "
                                 f"{prev.name} played it into {d.name}")
             tape = player.dub(tape, onto=d)
+        tape = store(tape, stored_years)
         step["pitch_ratio_to_source"] = round(cumulative, 9)
         out.append({"tape": tape, "heard": d.play(tape), "step": step})
         if on_generation is not None:
@@ -121,6 +131,9 @@ def dub(
     live: str = typer.Option(None, "--live", help="Record it first as a live concert: 'apartment'."),
     bias: float = typer.Option(1.0, "--bias", help="Bias current as a ratio to each deck's optimum (0 = none, grossly "
                                                     "distorted; under 1 brighter and dirtier; over 1 duller)."),
+    tape: str = typer.Option(None, "--tape", help="Tape loaded in every deck (see `izdat tapes`) (default: each deck's usual tape)."),
+    stored_years: float = typer.Option(0.0, "--stored-years", help="Years each copy lies on the shelf before it is played "
+                                                                   "(print-through grows about 2 dB per tenfold time)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random thing (machines, audience)."),
 ):
     """Copy SONG tape to tape: generation 1 is recorded on the first deck; each next deck plays the
@@ -133,7 +146,8 @@ def dub(
     if seed < 0:
         raise TapeError(f"--seed must be zero or positive, not {seed}")
     check_number("--bias", bias, *TapeDeck.LIMITS["bias"][:2], "(1 = the deck's optimum)", error=TapeError)
-    decks = _decks_for(deck, chain, generations, seed, bias)
+    check_number("--stored-years", stored_years, 0.0, STORED_YEARS_MAX, "years", error=TapeError)
+    decks = _decks_for(deck, chain, generations, seed, bias, tape)
     if live is not None and live != "apartment":
         raise TapeError(f"--live knows only 'apartment', not {live!r}")
     names = [_generation_name(g, decks) for g in range(len(decks))]
@@ -146,7 +160,8 @@ def dub(
     machines = list(dict.fromkeys(decks))  # each machine once, in order of first use
     with staged_folder(output) as stage, progress() as bar:
         task = bar.add_task("dubbing", total=len(decks))
-        copies = copy_chain(audio, decks, same_deck=same_deck, on_generation=lambda g: bar.advance(task))
+        copies = copy_chain(audio, decks, same_deck=same_deck, stored_years=stored_years,
+                            on_generation=lambda g: bar.advance(task))
         gens = []
         for g, c in enumerate(copies):
             save(c["heard"], stage / names[g])
@@ -154,7 +169,7 @@ def dub(
             for key in ("played_on", "recorded_on"):
                 step[key] = None if step[key] is None else machines.index(decks[step[key]])
             gens.append({"generation": g + 1, "file": names[g], **step, "history": list(c["tape"].history)})
-        record = {"song": song.name, "seed": seed, "live": live,
+        record = {"song": song.name, "seed": seed, "live": live, "stored_years": stored_years,
                   "mode": "same deck" if same_deck else "between machines",
                   "machines": [_machine(m) for m in machines], "generations": gens}
         (stage / "chain.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
@@ -176,11 +191,33 @@ def decks(as_json: bool = typer.Option(False, "--json", help="Print a JSON list 
             typer.echo(f"{'':17s}source: {s}")
 
 
+@app.command()
+def tapes(as_json: bool = typer.Option(False, "--json", help="Print a JSON list for machines.")):
+    """List the tape formulations with their data-sheet figures (dB re the reference tape) and sources."""
+    rows = [t.published() for t in TAPES.values()]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    usual = {}
+    for p in PRESETS.values():
+        usual.setdefault(p.tape, []).append(p.name)
+    for r in rows:
+        typer.echo(f"{r['name']:14s} {r['title']} ({r['made']}), {r['kind']}, {r['coating']} IEC {r['iec_type']}, "
+                   f"Hc {r['coercivity_ka_m']:g} kA/m: sensitivity {r['sensitivity_db']:+g}, MOL {r['mol_db']:+g}, "
+                   f"SOL10k {r['sol_db']:+g}, noise {r['noise_db']:+g} dB; print-through {r['print_through_db']:g} dB "
+                   f"after a day, +{r['print_growth_db_per_decade']:g} dB per tenfold time; modulation noise "
+                   f"{r['modulation_noise_db']:g} dB")
+        typer.echo(f"{'':15s}usual tape of: {', '.join(usual.get(r['name'], [])) or 'no preset'}")
+        for src in r["sources"]:
+            typer.echo(f"{'':15s}source: {src}")
+
+
 def _service_levels(machine: TapeDeck) -> dict:
-    """MOL (315 Hz, 3 % H3) and SOL (10 kHz) of ``machine`` in dB re its reference level, as a
-    service manual measures them (izdat.tape.service); None where one cannot be read."""
-    from izdat.tape.service import mol_db, sol_db
-    out = {}
+    """Sensitivity (315 Hz at −20 dB: output − input), MOL (315 Hz, 3 % H3) and SOL (10 kHz) of
+    ``machine`` in dB re its reference level, as a service manual measures them
+    (izdat.tape.service); None where one cannot be read."""
+    from izdat.tape.service import level_sweep, mol_db, sol_db
+    out = {"sensitivity_315_db": round(float(level_sweep(machine, 315.0, [-20.0])["output_db"][0] + 20.0), 2)}
     for key, fn in (("mol_db", mol_db), ("sol_10k_db", lambda d: sol_db(d, freq_hz=10_000.0))):
         try:
             out[key] = round(float(fn(machine)), 2)
@@ -218,6 +255,7 @@ def measure(
     tone: float = typer.Option(3150.0, "--tone", help="Nominal frequency of the recording's test tone, Hz (with --wav)."),
     generations: int = typer.Option(1, "--generations", "-n", help="Measure the n-th copy made on it."),
     seed: int = typer.Option(0, "--seed", help="Serial number of the machine."),
+    tape: str = typer.Option(None, "--tape", help="Tape loaded in it (see `izdat tapes`) (default: the deck's usual tape)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
 ):
     """Measure a deck like its service manual (W&F, S/N, response, beside the published figures),
@@ -233,14 +271,17 @@ def measure(
         raise TapeError(f"--generations must be between 1 and 50, not {generations}")
     if seed < 0:
         raise TapeError(f"--seed must be zero or positive, not {seed}")
-    machine = TapeDeck(deck, seed=seed)
+    machine = TapeDeck(deck, seed=seed, tape=tape)
     m = run_measure(machine, generations).as_dict()
     m.update(_service_levels(machine))
+    m["tape"] = machine.tape.name
     pub = machine.preset.published()
     if as_json:
         typer.echo(json.dumps({"measured": m, "published": pub}, indent=2, ensure_ascii=False, default=float))
         return
     typer.echo(f"{machine!r}, generation {generations}")
+    usual = "its usual tape" if machine.tape.name == machine.preset.tape else f"its usual tape is {machine.preset.tape}"
+    typer.echo(f"tape: {machine.tape.name} ({machine.tape.title}; {usual})")
     typer.echo(f"{'':28s}{'measured':>12s}{'published':>12s}")
     # published W&F figures are taken as weighted quasi-peak readings (docs/tape.md)
     for label, key, pkey in [("W&F weighted 2σ %", "wow_flutter_pct", None),
@@ -248,6 +289,7 @@ def measure(
                              ("W&F unweighted 2σ %", "wow_flutter_unweighted_pct", None),
                              ("S/N unweighted dB", "snr_db", "snr_db"),
                              ("S/N A-weighted dB", "snr_a_db", None),
+                             ("sensitivity 315 Hz dB", "sensitivity_315_db", None),
                              ("MOL 315 Hz 3 % H3 dB", "mol_db", None),
                              ("SOL 10 kHz dB", "sol_10k_db", None),
                              ("upper −3 dB limit Hz", "upper_hz", "upper_hz"),
@@ -255,8 +297,8 @@ def measure(
         pv = f"{pub[pkey]:g}" if pkey else "—"
         mv = "—" if m[key] is None else f"{m[key]:g}"
         typer.echo(f"{label:28s}{mv:>12s}{pv:>12s}")
-    typer.echo("MOL and SOL: dB re the reference level (0 dB on the deck's meter), first generation, "
-               "noises and flutter off")
+    typer.echo("sensitivity (output − input at −20 dB), MOL and SOL: dB re the reference level (0 dB on "
+               "the deck's meter), first generation, noises and flutter off; the deck is aligned for its usual tape")
 
 
 @app.command()

@@ -16,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 import sys
 
+import numpy as np
+
 from izdat.tape.deck import TapeDeck
 from izdat.tape.meter import frequency_response, measure_wow_flutter, snr_db
 from izdat.tape.presets import PRESETS, DeckPreset
@@ -51,5 +53,32 @@ def main(names: list[str] | None = None) -> None:
               f"hiss_db={p.hiss_db:.2f}", flush=True)
 
 
+
+
+def fit_zone_scale(name: str, deck: str = "elektronika-302", against: str = "tdk-ad") -> float:
+    """The ``zone_scale`` of tape ``name`` (re ``against``, whose own is kept) that gives its data-sheet
+    SOL10k difference against ``against``, measured on ``deck`` aligned for ``against`` (bisection
+    in log scale over 0.25 … 4; the SOL falls monotonically as the recording zone grows).
+
+        python -m izdat.tape.calibrate --tapes    # prints the fitted zone scales for formulations.py
+    """
+    from izdat.tape.formulations import TAPES
+    from izdat.tape.service import sol_db
+    t, ref = TAPES[name], TAPES[against]
+    p = dataclasses.replace(PRESETS[deck], tape=against)
+    target = t.sol_db - ref.sol_db
+    sol_ref = sol_db(TapeDeck(p, tape=ref))
+    lo, hi = np.log(0.25), np.log(4.0)
+    for _ in range(12):
+        mid = 0.5 * (lo + hi)
+        got = sol_db(TapeDeck(p, tape=dataclasses.replace(t, zone_scale=ref.zone_scale * np.exp(mid)))) - sol_ref
+        lo, hi = (mid, hi) if got > target else (lo, mid)
+    return float(ref.zone_scale * np.exp(0.5 * (lo + hi)))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:2] == ["--tapes"]:
+        for tape in ("a4409-6b", "chrome"):
+            print(f"{tape}: zone_scale={fit_zone_scale(tape):.3f}", flush=True)
+    else:
+        main(sys.argv[1:])

@@ -3,8 +3,9 @@
 Signal path of one deck (all SI inside; the tape signal is the normalised magnetisation M/Ms):
 
 record: audio → record EQ (standard flux curve × treble boost; the bias's treble change) → head
-        field → biased recording on the coating (Preisach remanence, 2× oversampled) → time base of this transport (speed error +
-        wow/flutter) → particle hiss, print-through, oxide dropouts → :class:`Tape`
+        field → biased recording on the loaded tape's coating (Preisach remanence, 2× oversampled)
+        → time base of this transport (speed error + wow/flutter) → the tape's modulation noise,
+        its first day's print-through, oxide dropouts, particle hiss → :class:`Tape`
 play:   tape → time base of this transport → playback-head losses (spacing, depth, gap, azimuth
         against the recording head) → playback EQ, head bump, bass roll-off, reproduce
         amplifier bandwidth → 50 Hz hum → audio
@@ -13,6 +14,10 @@ The record level is set so that a 315 Hz tone at the deck's reference level (0 d
 ``REFERENCE_DBFS`` rms) lies ``headroom_db`` below the 3 % third-harmonic point (both rms, at the
 optimum bias); playback gain, calibrated once at the optimum bias, makes a small 1 kHz tone come
 back at the level it went in, so a deck set to another bias plays louder or softer as a real one.
+Both are aligned with the deck's usual tape (``DeckPreset.tape``); another tape (``tape=``) keeps
+that alignment, so it plays louder or softer, saturates sooner or later and hisses more or less by
+the differences of its data-sheet figures (:mod:`izdat.tape.formulations`); the bias is trimmed to
+the loaded tape's optimum.
 """
 
 from __future__ import annotations
@@ -26,7 +31,11 @@ import scipy.signal as sps
 from izdat._check import _typed, check_int, check_number
 from izdat.audio import Audio
 from izdat.errors import IzdatError
+import functools
+
 from izdat.tape import heads, preisach
+from izdat.tape.formulations import (MOD_NOISE_WAVELENGTH_M, TAPES, TapeFormulation, known_tape,
+                                     print_echo, print_through_db)
 from izdat.tape.preisach import BiasedRecording
 from izdat.tape.presets import PRESETS, DeckPreset
 from izdat.tape.transport import CONTROL_RATE_HZ, Transport, warp
@@ -69,6 +78,12 @@ class Tape:
         Azimuth of the head that recorded it, radians.
     history : tuple of str
         What happened to it, oldest first (``"recorded on dnepr-11"``, ``"erased at 12 kA/m"``).
+    stock : str
+        The tape formulation (a name in :data:`izdat.tape.formulations.TAPES`; ``""``: unknown).
+    turn_m : float
+        Length of one turn of the pack it is wound in, m (0: unknown): the print-through's lag.
+    stored_years : float
+        Years on the shelf since its first day (:func:`izdat.tape.formulations.store`).
     """
 
     magnetisation: np.ndarray
@@ -78,13 +93,16 @@ class Tape:
     formulation: str = "Fe2O3"
     azimuth_rad: float = 0.0
     history: tuple = ()
+    stock: str = ""
+    turn_m: float = 0.0
+    stored_years: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "magnetisation", np.asarray(self.magnetisation, dtype=np.float32))
 
     def __repr__(self):
         return (f"Tape({self.duration_s:.3f} s at {self.speed_cm_s:g} cm/s, {self.kind}, "
-                f"{self.formulation}, history={list(self.history)})")
+                f"{self.stock or self.formulation}, history={list(self.history)})")
 
     def __len__(self):
         return self.magnetisation.shape[0]
@@ -128,6 +146,41 @@ def _known_preset(model) -> DeckPreset:
     return known_deck(model)
 
 
+#: The coating every preset was calibrated with before tapes differed (issue 16 item 5): the
+#: formulations' dB figures are realised against it (``_coating_scales``).
+_REFERENCE_COATING = (preisach.SWITCHING_SPREAD, preisach.SPREAD_I)
+
+
+@functools.lru_cache(maxsize=64)
+def _coating_response(coating: tuple) -> tuple[float, float, float]:
+    """(field at 3 % H3, fundamental there, small-signal gain) of a coating at its optimum bias,
+    in its own units (median switching field; M/Ms)."""
+    rec = BiasedRecording(bias=1.0, sigma=coating[0], spread_i=coating[1])
+    h3 = rec.field_at(0.03)
+    return h3, rec.fundamental(h3), rec.small_signal_gain
+
+
+def _coating_scales(t: TapeFormulation) -> tuple[float, float]:
+    """(ρ, κ): the tape's remanence scale and field scale against the reference coating, so that
+    m_T(H) = ρ·table_T(κ·H) gives its data-sheet MOL (fundamental at 3 % H3, ``mol_db``) and
+    small-signal sensitivity (``sensitivity_db``) in the units of the reference coating."""
+    _, c_ref, s_ref = _coating_response(_REFERENCE_COATING)
+    _, c_t, s_t = _coating_response(t.coating_key)
+    rho = 10 ** (t.mol_db / 20) * c_ref / c_t
+    kappa = 10 ** (t.sensitivity_db / 20) * s_ref / (rho * s_t)
+    return rho, kappa
+
+
+def _known_tape(tape, preset: DeckPreset) -> TapeFormulation:
+    """The formulation ``tape`` (None: the preset's usual one), checked to fit ``preset``."""
+    t = known_tape(preset.tape if tape is None else tape, TapeError)
+    if t.kind != preset.kind:
+        fits = [n for n, f in TAPES.items() if f.kind == preset.kind]
+        raise TapeError(f"{t.name} is {t.kind} tape and does not fit the {preset.kind} deck "
+                        f"{preset.name}; its tapes: {', '.join(fits)}")
+    return t
+
+
 def known_deck(name: str) -> DeckPreset:
     """The preset called ``name`` (raises :class:`TapeError` listing the known ones)."""
     key = str(name).strip().lower()
@@ -154,6 +207,9 @@ class TapeDeck:
         AC bias relative to the optimum (0 … 3); ``True``/``False`` is the bias switch (1.0 / 0.0).
     record_level_db : float, default 0.0
         Record-level knob in dB (−30 … 20): + records hotter.
+    tape : str or TapeFormulation, optional
+        The tape loaded (``izdat tapes`` lists them; it must fit the deck's kind); the preset's
+        usual tape (``preset.tape``) when omitted. The deck stays aligned for its usual tape.
 
     Every setting may be changed later (``deck.record_level_db = 10``): it is checked at once
     (:class:`TapeError`) and the deck then records and plays as a new one built with it.
@@ -179,8 +235,10 @@ class TapeDeck:
 
     def __init__(self, model: str | DeckPreset = "elektronika-302", *, seed: int = 0,
                  speed_error_pct: float | None = None, azimuth_arcmin: float | None = None,
-                 bias: float = 1.0, record_level_db: float = 0.0):
+                 bias: float = 1.0, record_level_db: float = 0.0,
+                 tape: str | TapeFormulation | None = None):
         self._preset = _known_preset(model)
+        self._tape_set = None if tape is None else _known_tape(tape, self._preset)
         self._seed = _check_seed(seed)
         self._speed_set = None if speed_error_pct is None else _check("speed_error_pct", speed_error_pct)
         self._azimuth_set = None if azimuth_arcmin is None else _check("azimuth_arcmin", azimuth_arcmin)
@@ -200,7 +258,20 @@ class TapeDeck:
 
     @preset.setter
     def preset(self, model):
-        self._preset = _known_preset(model)
+        preset = _known_preset(model)
+        if self._tape_set is not None:
+            _known_tape(self._tape_set, preset)
+        self._preset = preset
+        self._build()
+
+    @property
+    def tape(self) -> TapeFormulation:
+        """The tape loaded (a :class:`TapeFormulation`; set it by name, or ``None`` for the usual one)."""
+        return self._tape
+
+    @tape.setter
+    def tape(self, value):
+        self._tape_set = None if value is None else _known_tape(value, self._preset)
         self._build()
 
     @property
@@ -266,8 +337,22 @@ class TapeDeck:
             speed_m_s=p.speed_m_s, capstan_diameter_m=p.capstan_diameter_m,
             roller_diameter_m=p.roller_diameter_m, reel_radius_m=p.reel_radius_m,
             motor_hz=p.motor_hz, shares=p.flutter_shares, flutter_scale_pct=p.flutter_scale_pct)
-        self._hysteresis = BiasedRecording(bias=self._bias)
-        self._optimum = BiasedRecording(bias=1.0)  # what the deck's levels were aligned at
+        self._tape = self._tape_set if self._tape_set is not None else _known_tape(None, p)
+        self._usual = TAPES[p.tape]
+        t, u = self._tape, self._usual
+        self._hysteresis = BiasedRecording(bias=self._bias, sigma=t.switching_spread,
+                                           spread_i=t.interaction_spread)
+        # what the deck's levels were aligned with: its usual tape at the optimum bias
+        self._optimum = BiasedRecording(bias=1.0, sigma=u.switching_spread, spread_i=u.interaction_spread)
+        self._rho, self._kappa = _coating_scales(t)
+        self._rho_u, self._kappa_u = _coating_scales(u)
+        self._zone_m = p.record_zone_m * t.zone_scale / u.zone_scale
+        h3_ref, _, s_ref = _coating_response(_REFERENCE_COATING)
+        h3_u, _, s_u = _coating_response(u.coating_key)
+        # hiss in M/Ms: the preset's (calibrated on the reference coating) kept at the output for
+        # the usual tape, and the loaded tape's noise against the usual one's
+        self._hiss = (10 ** (p.hiss_db / 20) * 10 ** ((t.noise_db - u.noise_db) / 20)
+                      * self._rho_u * s_u * h3_u / (s_ref * h3_ref))
         self._gains: dict[float, float] = {}
 
     @property
@@ -283,7 +368,7 @@ class TapeDeck:
     def __repr__(self):
         return (f"TapeDeck({self.preset.name!r}, seed={self.seed}, speed_error_pct="
                 f"{self.speed_error_pct:+.2f}, azimuth_arcmin={self.azimuth_arcmin:+.1f}, "
-                f"bias={self.bias:g}, record_level_db={self.record_level_db:g})")
+                f"bias={self.bias:g}, record_level_db={self.record_level_db:g}, tape={self.tape.name!r})")
 
     @property
     def name(self) -> str:
@@ -296,10 +381,18 @@ class TapeDeck:
     def reset(self) -> None:
         """Back to the state just after switching on: the random streams restart from the seed."""
         self._rng = np.random.default_rng([self.seed, 0x5EED])
+        # the tape's own randomness (modulation noise) has a stream of its own, so that the
+        # transport's, hiss's and hum's draws stay those the presets were calibrated with
+        self._tape_rng = np.random.default_rng([self.seed, 0x7A9E5])
 
     # ------------------------------------------------------------------ chains
     def _t1_t2(self):
-        return heads.EQ_TIME_CONSTANTS_US[(self.preset.eq, self.preset.speed_cm_s)]
+        """The EQ time constants (µs): the preset's standard, or 3180 + 70 µs for chrome (IEC II)
+        tape on a cassette deck with a chrome switch (IEC 60094-7)."""
+        p = self.preset
+        if p.kind == "cassette" and p.chrome_switch and self.tape.iec_type == "II":
+            return (3180.0, 70.0)
+        return heads.EQ_TIME_CONSTANTS_US[(p.eq, p.speed_cm_s)]
 
     def record_chain(self, fs_hz: float, bias: float | None = None) -> heads.LinearChain:
         """The record equaliser, with the treble change of ``bias`` (default: the deck's) against the
@@ -309,7 +402,7 @@ class TapeDeck:
         t1, t2 = self._t1_t2()
         return heads.record_chain(float(fs_hz), t1, t2, min(p.boost_hz, 0.42 * fs_hz), p.boost_db,
                                   p.boost_q, p.speed_m_s, self.bias if bias is None else float(bias),
-                                  p.depth_m, p.record_zone_m)
+                                  p.depth_m, p.record_zone_m, self.tape.coating_key)
 
     def playback_chain(self, fs_hz: float, azimuth_error_rad: float) -> heads.LinearChain:
         p = self.preset
@@ -337,7 +430,8 @@ class TapeDeck:
         play = (np.abs(self.playback_chain(fs_hz, 0.0).response(f))
                 * np.abs(heads.after_zone_chain(fs_hz, p.speed_m_s, p.record_zone_m).response(f)))
         peak_at_ref = np.sqrt(2.0) * 10 ** (REFERENCE_DBFS / 20) * eq
-        h_ref = self._optimum.field_at(round(0.03 * play[0] / play[1], 6)) / 10 ** (p.headroom_db / 20)
+        h_ref = (self._optimum.field_at(round(0.03 * play[0] / play[1], 6)) / self._kappa_u
+                 / 10 ** (p.headroom_db / 20))
         return h_ref / peak_at_ref * 10 ** (self.record_level_db / 20)
 
     def _playback_gain(self, fs_hz: float) -> float:
@@ -350,7 +444,8 @@ class TapeDeck:
             lin = (abs(self.record_chain(fs_hz, bias=1.0).response(f)[0])
                    * abs(heads.after_zone_chain(fs_hz, self.preset.speed_m_s, self.preset.record_zone_m).response(f)[0])
                    * abs(self.playback_chain(fs_hz, 0.0).response(f)[0]))
-            self._gains[fs_hz] = 1.0 / (lin * self._field_gain(fs_hz) * self._optimum.small_signal_gain)
+            self._gains[fs_hz] = 1.0 / (lin * self._field_gain(fs_hz) * self._rho_u * self._kappa_u
+                                        * self._optimum.small_signal_gain)
         return self._gains[fs_hz]
 
     # ------------------------------------------------------------------ verbs
@@ -391,12 +486,13 @@ class TapeDeck:
         dev = self.transport.position_deviation(w, fs)
         m = warp(m, ratio=1.0 / ratio, deviation=dev / ratio, control_rate_hz=CONTROL_RATE_HZ * ratio,
                  sample_rate=fs, sign=-1.0, n_out=n_tape)
+        m = self._modulation_noise(m, fs, self._tape_rng)
         m = self._print_through(m, fs)
         m = self._dropouts(m, fs, rng)
         # tape particle noise (hiss): white in magnetisation, shaped later by the playback chain
-        m += rng.standard_normal(m.size, dtype=np.float32) * np.float32(10 ** (p.hiss_db / 20))
-        return Tape(m, fs, p.speed_cm_s, p.kind, p.formulation, self.azimuth_rad,
-                    (f"recorded on {p.name}",))
+        m += rng.standard_normal(m.size, dtype=np.float32) * np.float32(self._hiss)
+        return Tape(m, fs, p.speed_cm_s, p.kind, self.tape.coating, self.azimuth_rad,
+                    (f"recorded on {p.name}",), stock=self.tape.name, turn_m=self._turn_m)
 
     def _record_field(self, h: np.ndarray, fs: float) -> np.ndarray:
         """The remanence written by the head field ``h``: the coating's biased recording, with the
@@ -404,11 +500,13 @@ class TapeDeck:
         the record-zone loss (:func:`heads.zone_loss`) that the record EQ's treble current made up.
         With no bias (under 0.05) the recording is the bare remanence curve."""
         p = self.preset
-        after = heads.after_zone_chain(fs, p.speed_m_s, p.record_zone_m)
+        after = heads.after_zone_chain(fs, p.speed_m_s, self._zone_m)
+        x = h * np.float32(self._kappa)   # the field in the loaded coating's own units
+        rho = np.float32(self._rho)
         if self.bias < 0.05:
-            return after(self.hysteresis.magnetise(h))
-        gain = preisach.self_bias(h, fs, p.speed_m_s, p.record_zone_m, self.bias)
-        return after(self.hysteresis.magnetise(h, gain))
+            return after(self.hysteresis.magnetise(x)) * rho
+        gain = preisach.self_bias(x, fs, p.speed_m_s, self._zone_m, self.bias)
+        return after(self.hysteresis.magnetise(x, gain)) * rho
 
     def play(self, tape: Tape) -> Audio:
         """Play ``tape`` on this deck and return the line output as :class:`Audio`."""
@@ -445,22 +543,36 @@ class TapeDeck:
         return copy.replace(history=tape.history + (f"played on {self.name}",) + copy.history)
 
     # ------------------------------------------------------------------ defects
+    @property
+    def _turn_m(self) -> float:
+        """Length of one turn of the pack, m (the reel's or cassette hub pack's radius)."""
+        return 2 * np.pi * self.preset.reel_radius_m
+
     def _print_through(self, m: np.ndarray, fs: float) -> np.ndarray:
-        """Pre- and post-echo one reel turn away, band-limited around k·t_layer = 1."""
-        p = self.preset
-        if p.print_through_db <= -120 or m.size < 16:
+        """The first day's print (:func:`izdat.tape.formulations.print_echo` at the tape's 24-hour
+        figure): pre-echo one turn ahead, post-echo one turn behind, about the worst wavelength
+        2π·thickness; :func:`izdat.tape.formulations.store` grows it with the years."""
+        level_db = print_through_db(self.tape, 0.0)
+        if level_db <= -120:
             return m
-        turn_s = 2 * np.pi * p.reel_radius_m / p.speed_m_s
-        lag = int(round(turn_s * fs))
-        if lag >= m.size:
+        return m + print_echo(m, fs, self.preset.speed_m_s, self._turn_m, self.tape.thickness_um,
+                              10 ** (level_db / 20))
+
+    def _modulation_noise(self, m: np.ndarray, fs: float, rng: np.random.Generator) -> np.ndarray:
+        """Noise that follows the signal: the written magnetisation times 1 + μ(x), μ a random
+        variation of the coating along the tape (particle density, thickness, surface), Gaussian,
+        rms ``modulation_noise_db`` re 1, first-order low-pass in wavelength above
+        MOD_NOISE_WAVELENGTH_M (so its sidebands sit within about v/λ of each tone and scale
+        with it). Drawn from this deck's stream for the tape (``reset`` restarts it)."""
+        level = 10 ** (self.tape.modulation_noise_db / 20)
+        if level < 1e-6 or m.size < 2:
             return m
-        f_peak = p.speed_m_s / (2 * np.pi * p.layer_thickness_m)
-        sos = sps.butter(1, [f_peak / 2.5, min(f_peak * 2.5, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
-        echo = sps.sosfilt(sos, m).astype(np.float32) * np.float32(10 ** (p.print_through_db / 20))
-        out = m.copy()
-        out[:-lag] += echo[lag:]          # pre-echo: printed from the next layer out
-        out[lag:] += echo[:-lag] * np.float32(0.6)  # post-echo, weaker (wound tails-out assumption)
-        return out
+        fc = min(self.preset.speed_m_s / MOD_NOISE_WAVELENGTH_M, 0.45 * fs)
+        a = float(np.exp(-2 * np.pi * fc / fs))
+        gain = level / np.sqrt((1.0 - a) / (1.0 + a))   # over the rms of a one-pole low-pass of unit white noise
+        mu = sps.lfilter(np.array([(1.0 - a) * gain], np.float32), np.array([1.0, -a], np.float32),
+                         rng.standard_normal(m.size, dtype=np.float32))
+        return m * (np.float32(1.0) + mu.astype(np.float32))
 
     def _dropouts(self, m: np.ndarray, fs: float, rng: np.random.Generator) -> np.ndarray:
         """Oxide flaws: short stretches where the head is lifted by extra spacing Δd."""

@@ -52,7 +52,9 @@ def erase(tape: Tape, *, field_ka_m: float, seed: int = 0) -> Tape:
         raise TapeError(f"field_ka_m must be a number, not {field_ka_m!r}") from None
     if not np.isfinite(field) or not 0 <= field <= 2000:
         raise TapeError(f"field_ka_m must be between 0 and 2000 kA/m, not {field_ka_m!r}")
-    hc = COERCIVITY_KA_M.get(tape.formulation.split()[0], 24.0)
+    from izdat.tape.formulations import TAPES
+    hc = (TAPES[tape.stock].coercivity_ka_m if tape.stock in TAPES   # the stock's own coercivity
+          else COERCIVITY_KA_M.get(tape.formulation.split()[0], 24.0))
     s = surviving_fraction(field, hc)
     m = tape.magnetisation.astype(np.float32)
     peak = float(np.max(np.abs(m))) or 1.0

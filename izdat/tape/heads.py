@@ -191,19 +191,21 @@ def zone_loss(f_hz, speed_m_s, zone_m):
     return np.abs((1 + 1j * w / wz) / (1 + 1j * w / wp))
 
 
-def bias_response(f_hz, speed_m_s, bias, depth_m):
+def bias_response(f_hz, speed_m_s, bias, depth_m, coating=()):
     """Record-side response (linear, real) of ``bias`` against the optimum, normalised to 1 at f → 0
     (the sensitivity change itself is in the recording's table).
 
     The coating's depth layers (spread over 2·``depth_m``) record with their own small-signal
     sensitivity at this bias (:func:`izdat.tape.preisach.layer_sensitivity`: the deep layers are
     biased last) and are read through e^(−k·y); the recording zone moves e^(−k·Δx) with the bias.
+    ``coating`` is ``(sigma, spread_i)`` of the tape's coating (:class:`izdat.tape.preisach.BiasedRecording`;
+    empty: the default coating).
     """
     from izdat.tape.preisach import DEPTH_ETA, layer_sensitivity
     k = 2 * np.pi * np.asarray(f_hz, dtype=np.float64) / speed_m_s
     y = np.linspace(0.0, 2.0 * depth_m, DEPTH_ETA.size)
     read = np.exp(-np.multiply.outer(k, y))
-    sb, s1 = layer_sensitivity(float(bias)), layer_sensitivity(1.0)
+    sb, s1 = layer_sensitivity(float(bias), *coating), layer_sensitivity(1.0, *coating)
     if np.sum(sb) > 1e-9 * np.sum(s1):  # (with no bias nothing small is recorded: no depth shape)
         ratio = (read @ sb) / (read @ s1) * (np.sum(s1) / np.sum(sb))
     else:
@@ -229,7 +231,7 @@ def after_zone_chain(fs_hz, speed_m_s, zone_m):
 
 @functools.lru_cache(maxsize=256)
 def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q, speed_m_s=0.0, bias=1.0,
-                 depth_m=1e-6, zone_m=0.0):
+                 depth_m=1e-6, zone_m=0.0, coating=()):
     """Record equalisation: the standard flux curve times the maker's treble boost (peaking), and
     the treble change of ``bias`` against the optimum (:func:`bias_response`; none at the optimum,
     where the record-side losses are folded into the aligned boost, module docstring).
@@ -251,7 +253,7 @@ def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q, speed_m_s=0.0
     if speed_m_s > 0 and zone_m > 0:  # the treble current that makes up the record-zone loss
         sos.append(zone_shelf_sos(fs_hz, speed_m_s, zone_m, invert=True))
     if speed_m_s > 0 and bias != 1.0:  # the bias's change of treble
-        fir = _fir(bias_response(np.fft.rfftfreq(512, 1 / fs_hz), speed_m_s, bias, depth_m))
+        fir = _fir(bias_response(np.fft.rfftfreq(512, 1 / fs_hz), speed_m_s, bias, depth_m, coating))
     return LinearChain(np.concatenate(sos), fir, fs_hz)
 
 

@@ -64,10 +64,12 @@ _WG = _WG / _WG.sum()
 _HK = np.exp(SWITCHING_SPREAD * _XG)
 
 
-def _layers(hs: np.ndarray, bias: float) -> np.ndarray:
-    """Recorded remanence (M/Ms) per depth layer: shape (hs.size, DEPTH_ETA.size)."""
+def _layers(hs: np.ndarray, bias: float, sigma: float = SWITCHING_SPREAD,
+            spread_i: float = SPREAD_I) -> np.ndarray:
+    """Recorded remanence (M/Ms) per depth layer: shape (hs.size, DEPTH_ETA.size), for a coating of
+    switching-field spread ``sigma`` (σ of ln hk) and interaction-field width ``spread_i``."""
     hs = np.asarray(hs, dtype=np.float64)[:, None, None]
-    hk = _HK[None, :, None]
+    hk = (_HK if sigma == SWITCHING_SPREAD else np.exp(sigma * _XG))[None, :, None]
     eta = DEPTH_ETA[None, None, :]
     hb = bias * OPTIMUM_BIAS
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -77,16 +79,16 @@ def _layers(hs: np.ndarray, bias: float) -> np.ndarray:
             a1 = np.where(hs > 0, -np.inf, np.inf) * np.ones_like(hk)
     a2 = np.where(hb + hs > 0, hk - eta * (hb + hs), np.inf)     # up reached at all above this hi
     a3 = np.where(hb - hs > 0, eta * (hb - hs) - hk, -np.inf)   # down reached at all below this hi
-    up = gennorm.sf(np.maximum(a1, a2) / SPREAD_I, SHAPE_I)
-    down = gennorm.cdf(np.minimum(a1, a3) / SPREAD_I, SHAPE_I)
+    up = gennorm.sf(np.maximum(a1, a2) / spread_i, SHAPE_I)
+    down = gennorm.cdf(np.minimum(a1, a3) / spread_i, SHAPE_I)
     return np.einsum("ijk,j->ik", up - down, _WG)
 
 
 @functools.lru_cache(maxsize=64)
-def _table(bias: float) -> np.ndarray:
+def _table(bias: float, sigma: float = SWITCHING_SPREAD, spread_i: float = SPREAD_I) -> np.ndarray:
     """m(Hs) on the uniform grid ±TABLE_H (float64), odd-symmetric, averaged over the depth."""
     h = np.linspace(0.0, TABLE_H, TABLE_N // 2 + 1)
-    m = _layers(h, bias).mean(axis=1)
+    m = _layers(h, bias, sigma, spread_i).mean(axis=1)
     m[0] = 0.0
     full = np.concatenate([-m[:0:-1], m])
     full.setflags(write=False)
@@ -94,10 +96,10 @@ def _table(bias: float) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def layer_sensitivity(bias: float) -> np.ndarray:
+def layer_sensitivity(bias: float, sigma: float = SWITCHING_SPREAD, spread_i: float = SPREAD_I) -> np.ndarray:
     """Small-signal sensitivity dm/dHs of each depth layer at ``bias`` (units: M/Ms per unit field)."""
     dh = 1e-3
-    return _layers(np.array([dh]), bias)[0] / dh
+    return _layers(np.array([dh]), bias, sigma, spread_i)[0] / dh
 
 
 def _halfband_odd(taps: int = 47, beta: float = 7.9) -> np.ndarray:
@@ -213,11 +215,12 @@ def _self_bias_run(h, b0, b1, b2, a1, a2, env, bias, inv_b0):
     return gain
 
 
-def harmonics(amplitude: float, bias: float = 1.0, n: int = 512) -> np.ndarray:
+def harmonics(amplitude: float, bias: float = 1.0, n: int = 512, sigma: float = SWITCHING_SPREAD,
+              spread_i: float = SPREAD_I) -> np.ndarray:
     """Amplitudes of the harmonics 0 … n/2 of the remanence for a signal field ``amplitude``·sin
     (memoryless, so one period gives them exactly)."""
     ph = 2 * np.pi * np.arange(n) / n
-    t = _table(float(bias))
+    t = _table(float(bias), float(sigma), float(spread_i))
     m = np.interp(amplitude * np.sin(ph), np.linspace(-TABLE_H, TABLE_H, t.size), t)
     return 2 * np.abs(np.fft.rfft(m)) / n
 
@@ -228,25 +231,31 @@ class BiasedRecording:
     Parameters
     ----------
     bias : float
-        AC bias relative to the optimum (0 … 3; 1.0 = optimum, 0 = none).
+        AC bias relative to the optimum (0 … 5; 1.0 = optimum, 0 = none).
+    sigma : float, default SWITCHING_SPREAD (0.30)
+        σ of ln hk, the coating's switching-field spread (its SFD; dimensionless).
+    spread_i : float, default SPREAD_I (0.30)
+        Width of the interaction-field distribution, units of the median switching field.
 
     The settings are fixed once made (a new bias: a new one), like :class:`JilesAtherton`.
     """
 
-    def __init__(self, *, bias: float = 1.0):
+    def __init__(self, *, bias: float = 1.0, sigma: float = SWITCHING_SPREAD, spread_i: float = SPREAD_I):
         object.__setattr__(self, "bias", float(bias))
+        object.__setattr__(self, "sigma", float(sigma))
+        object.__setattr__(self, "spread_i", float(spread_i))
 
     def __setattr__(self, name, value):
         raise AttributeError(f"a BiasedRecording's settings are fixed once it is made; make a new one "
                              f"with {name}={value!r}")
 
     def __repr__(self):
-        return f"BiasedRecording(bias={self.bias:g})"
+        return f"BiasedRecording(bias={self.bias:g}, sigma={self.sigma:g}, spread_i={self.spread_i:g})"
 
     @property
     def table(self) -> np.ndarray:
         """m(Hs) on a uniform grid of TABLE_N points over ±TABLE_H."""
-        return _table(self.bias)
+        return _table(self.bias, self.sigma, self.spread_i)
 
     def magnetise(self, h: np.ndarray, gain: np.ndarray | None = None) -> np.ndarray:
         """Recorded remanence (float32, M/Ms) for the signal field ``h`` (units of the median hk),
@@ -262,22 +271,26 @@ class BiasedRecording:
     @functools.cached_property
     def small_signal_gain(self) -> float:
         """dm/dHs at zero signal (M/Ms per unit field)."""
-        return float(np.mean(layer_sensitivity(self.bias)))
+        return float(np.mean(layer_sensitivity(self.bias, self.sigma, self.spread_i)))
 
     def h3(self, amplitude: float) -> float:
         """Third-harmonic ratio (H3/H1) of a tone of peak field ``amplitude``."""
-        c = harmonics(amplitude, self.bias)
+        c = harmonics(amplitude, self.bias, sigma=self.sigma, spread_i=self.spread_i)
         return float(c[3] / max(c[1], 1e-300))
 
     def field_at(self, h3_ratio: float = 0.03) -> float:
         """Peak signal field at which a low-frequency tone's remanence has the third-harmonic ratio
         ``h3_ratio`` (bisection in dB)."""
-        return _field_at(self.bias, float(h3_ratio))
+        return _field_at(self.bias, float(h3_ratio), self.sigma, self.spread_i)
+
+    def fundamental(self, amplitude: float) -> float:
+        """Amplitude of the remanence's fundamental for a tone of peak field ``amplitude`` (M/Ms)."""
+        return float(harmonics(amplitude, self.bias, sigma=self.sigma, spread_i=self.spread_i)[1])
 
 
 @functools.lru_cache(maxsize=256)
-def _field_at(bias: float, h3_ratio: float) -> float:
-    rec = BiasedRecording(bias=bias)
+def _field_at(bias: float, h3_ratio: float, sigma: float = SWITCHING_SPREAD, spread_i: float = SPREAD_I) -> float:
+    rec = BiasedRecording(bias=bias, sigma=sigma, spread_i=spread_i)
     lo, hi = -40.0, 25.0
     if rec.h3(10 ** (hi / 20)) < h3_ratio:
         return 10 ** (hi / 20)

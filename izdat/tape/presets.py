@@ -51,9 +51,7 @@ class DeckPreset:
     headroom_db: float = 3.0       # 315 Hz 3 % H3 point above the reference level (input, rms, dB)
     hiss_db: float = -60.0         # tape particle noise, rms re saturation magnetisation (calibrated)
     hum_db: float = -90.0          # 50 Hz mains hum at the output, dB re full scale
-    print_through_db: float = -56.0
     dropouts_per_min: float = 1.0
-    layer_thickness_m: float = 35 * _UM
     capstan_diameter_m: float = 8 * _MM
     roller_diameter_m: float = 25 * _MM
     reel_radius_m: float = 50 * _MM
@@ -65,7 +63,14 @@ class DeckPreset:
     azimuth_tolerance_arcmin: float = 4.0
     ja_k: float = 0.1              # Jiles–Atherton pinning k/a, unbiased
     ja_c: float = 0.7              # reversible fraction
-    formulation: str = "Fe2O3"
+    tape: str = "svema-type-6"     # the tape it is aligned for (izdat.tape.formulations.TAPES)
+    chrome_switch: bool = False    # a CrO2 position: plays IEC II tape with 70 µs at 4.76 cm/s
+
+    @property
+    def formulation(self) -> str:
+        """The coating of its usual tape (``"Fe2O3"``, ``"CrO2"``)."""
+        from izdat.tape.formulations import TAPES
+        return TAPES[self.tape].coating
 
     @property
     def speed_m_s(self) -> float:
@@ -74,7 +79,7 @@ class DeckPreset:
     def published(self) -> dict:
         """Published figures with unit-carrying keys (what ``izdat decks --json`` prints)."""
         return {"name": self.name, "title": self.title, "made": self.made, "kind": self.kind,
-                "speed_cm_s": self.speed_cm_s, "lower_hz": self.lower_hz, "upper_hz": self.upper_hz,
+                "speed_cm_s": self.speed_cm_s, "tape": self.tape, "lower_hz": self.lower_hz, "upper_hz": self.upper_hz,
                 "snr_db": self.snr_db, "wow_flutter_pct": self.wow_flutter_pct,
                 "sources": list(self.sources), "notes": self.notes}
 
@@ -150,8 +155,8 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
               "0.4 % (class-3 cassette)",
         track_width_m=1.5 * _MM, spacing_m=0.8 * _UM, gap_m=1.5 * _UM, depth_m=0.5 * _UM,
         boost_hz=10000, playback_bw_hz=11500,
-        bump_hz=70, headroom_db=3.0, hum_db=-62.0, print_through_db=-52.0, dropouts_per_min=3.0,
-        layer_thickness_m=18 * _UM, capstan_diameter_m=2.0 * _MM, roller_diameter_m=10 * _MM,
+        bump_hz=70, headroom_db=3.0, hum_db=-62.0, dropouts_per_min=3.0, tape="a4409-6b",
+        capstan_diameter_m=2.0 * _MM, roller_diameter_m=10 * _MM,
         reel_radius_m=18 * _MM, motor_hz=40.0, speed_tolerance_pct=2.0, azimuth_tolerance_arcmin=5),
     DeckPreset(
         name="rus-205", title="Rus'-205", made="USSR, 1981",
@@ -164,8 +169,8 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         notes="S/N not found: assumed 45 dB (class-2 cassette deck without noise reduction)",
         track_width_m=1.5 * _MM, spacing_m=0.7 * _UM, gap_m=1.2 * _UM, depth_m=0.45 * _UM,
         boost_hz=12500, playback_bw_hz=14500,
-        bump_hz=70, headroom_db=3.0, hum_db=-70.0, print_through_db=-52.0, dropouts_per_min=2.0,
-        layer_thickness_m=18 * _UM, capstan_diameter_m=2.4 * _MM, roller_diameter_m=10 * _MM,
+        bump_hz=70, headroom_db=3.0, hum_db=-70.0, dropouts_per_min=2.0, tape="a4409-6b",
+        capstan_diameter_m=2.4 * _MM, roller_diameter_m=10 * _MM,
         reel_radius_m=18 * _MM, motor_hz=33.0, speed_tolerance_pct=1.5, azimuth_tolerance_arcmin=4),
     DeckPreset(
         name="sony-tc-260", title="Sony TC-260", made="Sony, Japan, 1967",
@@ -178,7 +183,7 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
         track_width_m=1.0 * _MM, spacing_m=1.0 * _UM, gap_m=2.0 * _UM, depth_m=1 * _UM,
         boost_hz=15000, playback_bw_hz=17000,
         headroom_db=3.5, hum_db=-80.0, dropouts_per_min=0.5, capstan_diameter_m=9 * _MM,
-        motor_hz=25.0, speed_tolerance_pct=0.8, azimuth_tolerance_arcmin=2, formulation="Fe2O3 (Sony PR-150)"),
+        motor_hz=25.0, speed_tolerance_pct=0.8, azimuth_tolerance_arcmin=2),
     DeckPreset(
         name="sony-tc-129", title="Sony TC-129", made="Sony, Japan, 1975",
         boost_db=10.71, flutter_scale_pct=0.0704, hiss_db=-59.99, record_zone_m=3.02 * _UM,  # calibrated
@@ -190,8 +195,8 @@ PRESETS: dict[str, DeckPreset] = {p.name: p for p in [
               "48 dB, 0.15 % (normal tape, no Dolby)",
         track_width_m=0.6 * _MM, spacing_m=0.6 * _UM, gap_m=1.0 * _UM, depth_m=0.4 * _UM,
         boost_hz=13000, playback_bw_hz=15000,
-        bump_hz=60, headroom_db=3.0, hum_db=-85.0, print_through_db=-54.0, dropouts_per_min=1.0,
-        layer_thickness_m=18 * _UM, capstan_diameter_m=2.5 * _MM, roller_diameter_m=11 * _MM,
+        bump_hz=60, headroom_db=3.0, hum_db=-85.0, dropouts_per_min=1.0, tape="tdk-ad",
+        chrome_switch=True, capstan_diameter_m=2.5 * _MM, roller_diameter_m=11 * _MM,
         reel_radius_m=18 * _MM, motor_hz=40.0, speed_tolerance_pct=1.0, azimuth_tolerance_arcmin=2),
     DeckPreset(
         name="elfa-6", title="EL'fa-6 (Эльфа-6)", made="ELFA plant, Vilnius, USSR, about 1956",

@@ -34,13 +34,15 @@ STEP_S, SETTLE_S = 0.2, 0.06
 
 
 def quiet(deck: TapeDeck) -> TapeDeck:
-    """A copy of ``deck`` (its model, bias and record level) with no noises, flutter or errors."""
+    """A copy of ``deck`` (its model, tape, bias and record level) with no noises (hiss, hum,
+    print-through, modulation noise, dropouts), flutter or errors."""
     if not isinstance(deck, TapeDeck):
         raise TapeError(f"a service measurement needs a TapeDeck, not {type(deck).__name__}")
-    p = dataclasses.replace(deck.preset, hiss_db=-300.0, hum_db=-300.0, print_through_db=-300.0,
-                            dropouts_per_min=0.0, flutter_scale_pct=0.0)
+    p = dataclasses.replace(deck.preset, hiss_db=-300.0, hum_db=-300.0, dropouts_per_min=0.0,
+                            flutter_scale_pct=0.0)
+    t = dataclasses.replace(deck.tape, print_through_db=-300.0, modulation_noise_db=-300.0)
     return TapeDeck(p, seed=deck.seed, speed_error_pct=0.0, azimuth_arcmin=0.0, bias=deck.bias,
-                    record_level_db=deck.record_level_db)
+                    record_level_db=deck.record_level_db, tape=t)
 
 
 def _line(seg, f_hz, fs=RATE_HZ):
