@@ -7,6 +7,13 @@ Run: .venv/bin/python bench/bench_spread.py [PEOPLE]
      .venv/bin/python bench/bench_spread.py --scale [SIZE:RUNS ...]
 prints the scale table of docs/history.md (per-head figures, generation depth, cutters, the ring at
 20,000 / 100,000 / 200,000 / 1,000,000 people by default; writes nothing).
+
+     .venv/bin/python bench/bench_spread.py --scenarios [PEOPLE [RUNS]]
+prints the counterfactuals' table of docs/history.md (every shipped scenario beside the default,
+8 runs of 100,000 people by default).
+
+     .venv/bin/python bench/bench_spread.py --ensemble [PEOPLE [RUNS]]
+times an ensemble serially and on --cluster local (8 runs of 200,000 people by default).
 """
 
 import os
@@ -184,8 +191,73 @@ def scale(plan: dict[int, int]) -> str:
         f"\n\nLoad average (1 min) {load:.1f} at the end, {os.cpu_count()} cores shared."
 
 
+def scenarios(people: int, runs: int) -> str:
+    """The counterfactuals' table of docs/history.md: every shipped scenario beside the default, an
+    ensemble of ``runs`` (seeds 1..runs) of ``people`` each, 1946-1990; per-run means ± std."""
+    from izdat.underground.scenario import shipped_scenarios
+    from izdat.underground.simulate import C_FATE, C_GIVER, C_MEDIUM, C_OWNER, F_MADE
+    from izdat.underground.society import DAYS_PER_YEAR
+    from izdat.underground.summary import measures
+    rows = []
+    for name in ["default"] + shipped_scenarios():
+        sc = load_scenario(name)
+        t = time.perf_counter()
+        vals = {k: [] for k in ("bone46", "bone58", "tape", "tape_city", "arrests", "conf", "erased", "rec85")}
+        for seed in range(1, runs + 1):
+            society = build_society(people, sc, seed)
+            h = simulate(society, sc, seed=seed)
+            m = measures(h, society, sc)
+            med = h.ci[:, C_MEDIUM]
+            y = 1946 + h.cf[:, F_MADE] / DAYS_PER_YEAR
+            vals["bone46"].append(((med == 1) & (y < 1958)).sum())
+            vals["bone58"].append(((med == 1) & (y >= 1958) & (y < 1966)).sum())
+            vals["tape"].append((med >= 2).sum())
+            vals["arrests"].append(len(h.arrests))
+            vals["conf"].append((h.ci[:, C_FATE] == 2).sum())
+            vals["erased"].append((h.ci[:, C_FATE] == 3).sum())
+            vals["rec85"].append(m["recorders_1985"])
+            g = h.ci[:, C_GIVER]
+            ok = g >= 0
+            vals["tape_city"].append(100 * (society.city[g[ok]] != society.city[h.ci[ok, C_OWNER]]).mean())
+        wall = (time.perf_counter() - t) / runs
+
+        def f(k, fmt="{:,.0f}"):
+            v = np.array(vals[k], float)
+            return f"{fmt.format(v.mean())} ± {fmt.format(v.std(ddof=1) if v.size > 1 else 0)}"
+        rows.append([f"`{name}`", f("bone46"), f("bone58"), f("tape"), f("tape_city", "{:.1f}"), f("arrests"),
+                     f("conf"), f("erased"), f"{np.mean(vals['rec85']) / 1e6:.2f} M", f"{wall:.2f}"])
+    return table(["scenario", "bone copies 1946-57", "bone 1958-65", "tape copies", "% hand-overs between cities",
+                  "arrests", "confiscated", "erased at customs", "recorders 1985 (scaled)", "s/run"], rows) + \
+        f"\n\n{runs} runs of {people:,} people each (seeds 1-{runs}), 1946-1990, mean ± std over the runs."
+
+
+def ensemble_speed(people: int, runs: int) -> str:
+    """Wall time of an ensemble run serially and on a ``--cluster local`` (one worker process per
+    core), the same seeds; the ratio is what the second core buys (cluster start-up included)."""
+    from izdat.underground.ensemble import run_ensemble
+    sc = load_scenario()
+    run_ensemble(2000, sc, [0], 1946, 1990)                      # JIT warm (cached)
+    t, c = time.perf_counter(), _cpu()
+    serial = run_ensemble(people, sc, range(1, runs + 1), 1946, 1990)
+    t_serial, c_serial = time.perf_counter() - t, _cpu() - c
+    t, c = time.perf_counter(), _cpu()
+    local = run_ensemble(people, sc, range(1, runs + 1), 1946, 1990, cluster="local")
+    t_local, c_local = time.perf_counter() - t, _cpu() - c
+    assert local["runs"] == serial["runs"]
+    load = os.getloadavg()[0]
+    return (table(["ensemble", "wall (s)", "processes"],
+                  [[f"{runs} x {people:,} people, serial", f"{t_serial:.1f}", f"{serial['processes']}"],
+                   [f"the same on --cluster local", f"{t_local:.1f}", f"{local['processes']}"]])
+            + f"\n\nSpeed-up {t_serial / t_local:.2f}x on {os.cpu_count()} cores (load average {load:.1f} at the end, "
+              f"shared with other work); the same runs, figure for figure.")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--scale":
+    if len(sys.argv) > 1 and sys.argv[1] == "--scenarios":
+        print(scenarios(int(sys.argv[2]) if len(sys.argv) > 2 else 100_000, int(sys.argv[3]) if len(sys.argv) > 3 else 8))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--ensemble":
+        print(ensemble_speed(int(sys.argv[2]) if len(sys.argv) > 2 else 200_000, int(sys.argv[3]) if len(sys.argv) > 3 else 8))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--scale":
         plan = dict((int(a.split(":")[0]), int(a.split(":")[1])) for a in sys.argv[2:]) or \
             {20_000: 8, 100_000: 8, 200_000: 8, 1_000_000: 4}
         print(scale(plan))

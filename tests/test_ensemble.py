@@ -1,8 +1,12 @@
-"""Ensembles (issue 18): --cluster needs --runs, a local cluster gives the serial runs' numbers."""
+"""Ensembles (issue 18): --cluster needs --runs, a local cluster gives the serial runs' numbers in
+worker processes, and --compare plots two ensembles' yearly curves with bands."""
 
 import json
 import subprocess
 import sys
+
+import numpy as np
+import pytest
 
 from izdat.underground.ensemble import local_workers, run_ensemble
 from izdat.underground.scenario import load_scenario
@@ -42,3 +46,47 @@ def test_cli_prints_ensemble_mean_and_spread(tmp_path):
     assert len(ens["runs"]) == 3 and len(ens["runs"][0]["measures"]["tape_by_year"]) > 1   # yearly curves kept
     assert f"copies {st['mean']:,.1f} ± {st['std']:,.1f}" in r.stdout + r.stderr
     assert "ensemble of 3 runs (seeds 2-4)" in r.stdout + r.stderr
+
+
+def test_a_local_cluster_runs_in_worker_processes_one_per_core():
+    """--cluster local: the runs ran in other processes than this one, as many as there are cores
+    (up to the runs); serially, all in this one."""
+    import os
+    sc = load_scenario(None)
+    local = run_ensemble(2000, sc, [1, 2, 3, 4], 1946, 1960, cluster="local")
+    assert not local["here"]
+    assert local["processes"] == min(os.cpu_count() or 1, 4)
+    serial = run_ensemble(2000, sc, [1, 2], 1946, 1960)
+    assert serial["here"] and serial["processes"] == 1
+
+
+def test_compare_plots_two_ensembles_with_bands(izdat, tmp_path):
+    from PIL import Image
+    out = tmp_path / "cmp"
+    code, stdout, err = izdat("spread", "--compare", "default", "no-ban", "-o", out, "--people", "4000",
+                              "--runs", "3", "--years", "1946-1975", "--seed", "3")
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["compare.png", "summary.json"]
+    with Image.open(out / "compare.png") as im:
+        assert im.size[0] > 600 and im.size[1] > 600
+    cmp = json.loads((out / "summary.json").read_text())["compare"]
+    assert [s["name"] for s in cmp["scenarios"]] == ["default", "no-ban"] and cmp["seeds"] == [3, 4, 5]
+    for s in cmp["scenarios"]:
+        cv = s["curves"]
+        assert cv["years"] == list(range(1946, 1976))
+        for key in ("bone", "tape", "arrests"):
+            runs = np.array(cv[key]["runs"], float)
+            assert runs.shape == (3, 30)
+            assert np.allclose(cv[key]["mean"], runs.mean(0)) and np.allclose(cv[key]["std"], runs.std(0, ddof=1))
+            assert np.all(np.array(cv[key]["low"]) <= np.array(cv[key]["mean"]) + 1e-9)
+            assert np.all(np.array(cv[key]["mean"]) <= np.array(cv[key]["high"]) + 1e-9)
+        assert sum(cv["tape"]["mean"]) == pytest.approx(s["stats"]["copies_reel"]["mean"] + s["stats"]["copies_cassette"]["mean"])
+    bone = [np.sum(s["curves"]["bone"]["mean"][12:20]) for s in cmp["scenarios"]]      # 1958-65
+    assert bone[1] > 2 * bone[0]
+    assert "no-ban: copies" in stdout + err and "calibration rows passed" in stdout + err
+    code, _, err = izdat("spread", "--compare", "default", "no-ban", "-o", tmp_path / "one", "--runs", "1")
+    assert code == 2 and "--runs 2 or more" in err and not (tmp_path / "one").exists()
+    code, _, err = izdat("spread", "--compare", "default", "nope", "-o", tmp_path / "bad", "--people", "2000")
+    assert code == 2 and "shipped scenarios are" in err and not (tmp_path / "bad").exists()
+    code, _, err = izdat("spread", "--compare", "default", "no-ban", "--scenario", "no-ban", "-o", tmp_path / "b2")
+    assert code == 2 and "without --scenario" in err

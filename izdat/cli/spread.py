@@ -7,7 +7,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import typer
 
@@ -70,8 +70,9 @@ def spread(
     people: int = typer.Option(100_000, "--people", help="People in the synthetic society."),
     years: str = typer.Option("1946-1990", "--years", help="First and last year, within 1946-1991."),
     seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same database."),
-    scenario: Optional[Path] = typer.Option(None, "--scenario", help="TOML file of parameters over the default."),
-    runs: int = typer.Option(1, "--runs", help="Runs (seeds seed, seed+1, ...): an ensemble with uncertainty."),
+    scenario: Optional[str] = typer.Option(None, "--scenario", help="TOML file of parameters over the default, or a shipped scenario's name (no-ban, czechoslovakia, ...)."),
+    runs: Optional[int] = typer.Option(None, "--runs", help="Runs (seeds seed, seed+1, ...): an ensemble with uncertainty (default 1; 4 with --compare)."),
+    compare: Optional[Tuple[str, str]] = typer.Option(None, "--compare", help="Two scenarios (names, paths or 'default'): an ensemble of each, their yearly curves in compare.png."),
     cluster: Optional[str] = typer.Option(None, "--cluster", help="Dask scheduler address for --runs, or 'local'."),
     sir: Optional[Path] = typer.Option(None, "--sir", help="Validation: plain SIR on this edge list instead."),
     p: Optional[float] = typer.Option(None, "--p", help="SIR transmission probability per edge."),
@@ -80,6 +81,11 @@ def spread(
 ) -> None:
     """Simulate copies spreading through a Soviet society from 1946; write lineage.sqlite, summary.json, plots."""
     _option("--seed", seed, "seed", "a seed")
+    if compare is not None and (scenario is not None or sir is not None):
+        raise SpreadError(f"--compare runs its own two scenarios; give it without --{'scenario' if scenario is not None else 'sir'}.")
+    runs = (4 if compare is not None else 1) if runs is None else runs
+    if compare is not None and runs < 2:
+        raise SpreadError(f"--compare draws bands over an ensemble: give --runs 2 or more with it (got --runs {runs}).")
     if runs < 1:
         raise SpreadError(f"--runs must be at least 1, got {runs}.")
     if cluster is not None and runs < 2:
@@ -107,6 +113,9 @@ def spread(
     if outdir is None:
         raise SpreadError("izdat spread needs -o OUTDIR (or --sir EDGES for the validation mode).")
     start, end = _years(years)
+    if compare is not None:
+        _compare(outdir, people, compare, runs, seed, start, end, cluster, as_json)
+        return
     sc = load_scenario(scenario)
     t0 = time.perf_counter()
     with progress() as bar, staged_folder(outdir) as stage:
@@ -138,6 +147,40 @@ def spread(
                           + ", ".join(f"{k.replace('_', ' ')} {st[k]['mean']:,.1f} ± {st[k]['std']:,.1f}"
                                       for k in ("copies", "arrests", "max_generation"))
                           + " (mean ± std)", markup=False, soft_wrap=True)
+
+
+def _compare(outdir: Path, people: int, names: tuple[str, str], runs: int, seed: int, start: int, end: int,
+             cluster: Optional[str], as_json: bool) -> None:
+    """``izdat spread --compare A B``: an ensemble of each scenario on the same seeds; summary.json
+    and compare.png in ``outdir``."""
+    from izdat.underground import load_scenario
+    from izdat.underground.compare import compare_scenarios
+    from izdat.underground.plots import compare_figure
+
+    scenarios = [(name, load_scenario(name)) for name in names]
+    t0 = time.perf_counter()
+    with progress() as bar, staged_folder(outdir) as stage:
+        task = bar.add_task(f"ensembles of {runs} runs: {names[0]} vs {names[1]}", total=1)
+        result = compare_scenarios(people, scenarios, range(seed, seed + runs), start, end, cluster)
+        compare_figure(stage / "compare.png", result)
+        result["seconds"] = round(time.perf_counter() - t0, 2)
+        with atomic_path(stage / "summary.json") as tmp:
+            tmp.write_text(json.dumps({"compare": result}, indent=1))
+        bar.update(task, advance=1)
+    if as_json:
+        print(json.dumps({"compare": {**result, "scenarios": [{k: v for k, v in sc.items() if k != "curves"}
+                                                              for sc in result["scenarios"]]}}))
+        return
+    console.print(f"{runs} runs each of {people:,} people (seeds {seed}-{seed + runs - 1}), {start}-{end}; "
+                  f"compare.png and summary.json written to {outdir}", markup=False)
+    for sc in result["scenarios"]:
+        st, cv = sc["stats"], sc["curves"]
+        console.print(f"{sc['name']}: copies {st['copies']['mean']:,.1f} ± {st['copies']['std']:,.1f}, "
+                      f"bone {st['copies_bone']['mean']:,.1f}, tapes "
+                      f"{st['copies_reel']['mean'] + st['copies_cassette']['mean']:,.1f}, "
+                      f"arrests {st['arrests']['mean']:,.1f} ± {st['arrests']['std']:,.1f} (mean ± std); "
+                      f"calibration rows passed {sc['calibration_passed']} of {len(sc['calibration'])}",
+                      markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -30,6 +30,11 @@ def run_one(people: int, scenario_data: dict, scenario_text: str, seed: int, sta
     return out
 
 
+def _run_where(*args) -> tuple[int, dict]:
+    """:func:`run_one` and the id of the process that ran it (to show where an ensemble ran)."""
+    return os.getpid(), run_one(*args)
+
+
 def local_workers(runs: int) -> int:
     """Worker processes of a ``"local"`` cluster: one per core, no more than there are runs."""
     return max(1, min(os.cpu_count() or 1, int(runs)))
@@ -38,7 +43,9 @@ def local_workers(runs: int) -> int:
 def run_ensemble(people: int, scenario: Scenario, seeds, start_year: int, end_year: int,
                  cluster: str | None = None) -> dict:
     """Run one simulation per seed; return every run plus mean, std and 95 % range per figure, and
-    the calibration table of the ensemble (:func:`izdat.underground.summary.calibration`).
+    the calibration table of the ensemble (:func:`izdat.underground.summary.calibration`);
+    ``processes`` is how many operating-system processes ran the runs and ``here`` whether all ran
+    in this one.
 
     ``cluster``: ``None`` runs here; ``"local"`` starts a local Dask cluster of worker processes,
     one per core (the Numba engine holds the GIL, so threads would share one core);
@@ -47,7 +54,7 @@ def run_ensemble(people: int, scenario: Scenario, seeds, start_year: int, end_ye
     seeds = [int(s) for s in seeds]
     args = (people, scenario.data, scenario.text)
     if cluster is None:
-        runs = [run_one(*args, s, start_year, end_year) for s in seeds]
+        done = [_run_where(*args, s, start_year, end_year) for s in seeds]
     else:
         try:
             from distributed import Client, LocalCluster
@@ -64,13 +71,14 @@ def run_ensemble(people: int, scenario: Scenario, seeds, start_year: int, end_ye
         except OSError as exc:
             raise SpreadError(f"cannot reach the Dask cluster at {cluster}: {exc}.") from None
         try:
-            futures = client.map(run_one, *[[a] * len(seeds) for a in args], seeds,
+            futures = client.map(_run_where, *[[a] * len(seeds) for a in args], seeds,
                                  [start_year] * len(seeds), [end_year] * len(seeds), pure=False)
-            runs = client.gather(futures)
+            done = client.gather(futures)
         finally:
             client.close()
             if local is not None:
                 local.close()
+    runs = [r for _, r in done]
     stats = {}
     for key in runs[0]:
         if key in ("seed", "measures"):
@@ -78,4 +86,5 @@ def run_ensemble(people: int, scenario: Scenario, seeds, start_year: int, end_ye
         v = np.array([r[key] for r in runs], dtype=float)
         stats[key] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
                       "p2.5": float(np.percentile(v, 2.5)), "p97.5": float(np.percentile(v, 97.5))}
-    return {"runs": runs, "stats": stats, "calibration": calibration([r["measures"] for r in runs])}
+    return {"runs": runs, "stats": stats, "calibration": calibration([r["measures"] for r in runs]),
+            "processes": len({pid for pid, _ in done}), "here": all(pid == os.getpid() for pid, _ in done)}

@@ -7,6 +7,8 @@ A user scenario names only what it changes::
 
 Tables and keys are checked against the default: an unknown one raises :class:`SpreadError` with
 one sentence listing the valid keys. ``[[cities]]`` in a user file replaces the whole city list.
+The counterfactuals and parallels of docs/history.md ship as ``scenarios/NAME.toml``
+(:func:`shipped_scenarios`); :func:`load_scenario` takes such a name as well as a path.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from izdat._check import check_number
 from izdat.underground.errors import SpreadError
 
-__all__ = ["Scenario", "load_scenario", "default_scenario"]
+__all__ = ["Scenario", "load_scenario", "default_scenario", "shipped_scenarios"]
 
 _CITY_KEYS = ("name", "population_k", "lat", "lon", "port", "hotel", "border")
 
@@ -231,21 +233,52 @@ def merge_scenario(overrides: dict, text: str = "") -> Scenario:
     return Scenario(data, text)
 
 
+#: The folder of shipped scenarios (``scenarios/NAME.toml`` beside this module; docs/history.md).
+SCENARIO_FOLDER = "scenarios"
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped with izdat (``izdat spread --scenario NAME``), sorted."""
+    folder = resources.files("izdat.underground").joinpath(SCENARIO_FOLDER)
+    try:
+        return sorted(f.name[:-5] for f in folder.iterdir() if f.name.endswith(".toml"))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _shipped_text(name: str) -> str:
+    return resources.files("izdat.underground").joinpath(SCENARIO_FOLDER, f"{name}.toml").read_text()
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
-    """Read a scenario TOML file (``None``: the default) and merge it over the default.
+    """Read a scenario, a TOML file or a shipped scenario's name (``None``: the default), and merge
+    it over the default.
+
+    A string that names an existing file is read as one; otherwise ``"default"`` is the default and
+    a name of :func:`shipped_scenarios` (``"no-ban"``, ``"czechoslovakia"`` ...) loads the shipped file.
 
     Raises
     ------
     SpreadError
-        When the file is missing, is not TOML, or names an unknown table or key.
+        When the file is missing (and no shipped scenario has that name), is not TOML, or names an
+        unknown table or key.
     """
     if path is None:
         return default_scenario()
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpreadError(f"cannot read scenario {path}: {exc.strerror or exc}.") from None
+    names = shipped_scenarios()
+    if not path.is_file() and str(path) == "default":
+        return default_scenario()
+    if not path.is_file() and str(path) in names:
+        text = _shipped_text(str(path))
+    else:
+        if not path.exists() and path.suffix.lower() != ".toml" and len(path.parts) == 1:
+            raise SpreadError(f"no scenario file or shipped scenario named {str(path)!r}; the shipped scenarios are: "
+                              f"{', '.join(['default'] + names)} (or give the path of a TOML file).")
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise SpreadError(f"cannot read scenario {path}: {exc.strerror or exc}.") from None
     try:
         overrides = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -202,7 +202,9 @@ def build_society(n_people: int, scenario: Scenario, seed: int) -> Society:
     households of the same street or workplace) and long-range ties drawn Chung-Lu style with
     Pareto(``long_tie_alpha``) sociability, so degrees are heavy-tailed; ``intercity_share`` of them
     leave the city. Tape recorders go to households at the national per-capita rate of
-    :func:`recorders_in_circulation`, first to port cities' households with a smuggled deck share.
+    :func:`recorders_in_circulation`, first to port cities' households with a smuggled deck share
+    (with ``[recorders] smuggling = false`` the households that would have had a smuggled deck have
+    none, and ports lose their head start).
     """
     n = check_int("n_people", n_people, *LIMITS["people"], "people", error=SpreadError)
     seed = check_int("seed", seed, *LIMITS["seed"], error=SpreadError)
@@ -310,7 +312,7 @@ def _build(n: int, scenario: Scenario, seed: int) -> Society:
     # who gets one first: exponential clocks weighted by the household's ties ("symbolic capital",
     # seed 000) and doubled in ports (sailors' smuggled decks, seed 000)
     hh_deg = np.bincount(household, weights=deg, minlength=hh_sizes.size)
-    w = np.power(np.maximum(hh_deg, 1.0), rec["social_bias"]) * np.where(port[hh_city], 2.0, 1.0)
+    w = np.power(np.maximum(hh_deg, 1.0), rec["social_bias"]) * np.where(port[hh_city] & rec["smuggling"], 2.0, 1.0)
     priority = rng.exponential(size=n_hh) / w
     order = np.argsort(priority, kind="stable")
     rank = np.empty(n_hh, dtype=np.int64)
@@ -334,6 +336,12 @@ def _build(n: int, scenario: Scenario, seed: int) -> Society:
     k = np.floor(u * cum[:, -1]).astype(np.int64)
     chosen = (cum <= k[:, None]).sum(1).astype(np.int8)
     deck[has] = chosen
+    if not rec["smuggling"]:
+        # no deck is smuggled in: the households that would have bought a Japanese deck have none
+        # (the Soviet decks stay what they were; docs/history.md, scenario no-smuggled-recorders)
+        gone = np.flatnonzero(has)[_DECK_SMUGGLED[chosen]]
+        recorder_day[gone] = np.inf
+        deck[gone] = -1
 
     lat = np.array([c["lat"] for c in cities])
     lon = np.array([c["lon"] for c in cities])

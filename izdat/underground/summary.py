@@ -10,7 +10,7 @@ from izdat.underground.simulate import (C_CITY, C_FAKE, C_FATE, C_GEN, C_GIVER, 
 from izdat.underground.society import (_DECK_SMUGGLED, DAYS_PER_YEAR, Society, calendar_day, day_of_year,
                                        population_millions, recorders_in_circulation)
 
-__all__ = ["summarize", "yearly", "measures", "calibration", "calibration_table", "CALIBRATION"]
+__all__ = ["summarize", "yearly", "by_city_decade", "measures", "calibration", "calibration_table", "CALIBRATION"]
 
 
 def yearly(history: History) -> dict:
@@ -48,6 +48,26 @@ def yearly(history: History) -> dict:
             "lp_bought": [[round(float(made_y[i]), 3), float(pay[i]), int(history.ci[i, C_CITY])] for i in lp]}
 
 
+def by_city_decade(history: History, society: Society, scenario: Scenario) -> dict:
+    """Copies made in each city in each decade of the run (the map's figures, ``map_by_decade.png``).
+
+    Returns ``decades`` (first year of each, e.g. 1940 for 1946-1949: the decades the run's years
+    touch), ``cities``, ``lat`` and ``lon`` (degrees north and east, from the scenario) and ``copies``
+    (one list per decade, one count per city).
+    """
+    made_y = np.floor(1946 + history.cf[:, F_MADE] / DAYS_PER_YEAR).astype(np.int64)
+    decades = list(range(history.start_year // 10 * 10, history.end_year // 10 * 10 + 1, 10))
+    n_city = len(society.city_names)
+    counts = np.zeros((len(decades), n_city), dtype=np.int64)
+    if len(made_y):
+        d = (made_y // 10 * 10 - decades[0]) // 10
+        ok = (d >= 0) & (d < len(decades))
+        np.add.at(counts, (d[ok], history.ci[ok, C_CITY]), 1)
+    return {"decades": decades, "cities": list(society.city_names),
+            "lat": [float(c["lat"]) for c in scenario.cities], "lon": [float(c["lon"]) for c in scenario.cities],
+            "copies": counts.tolist()}
+
+
 def summarize(history: History, society: Society, scenario: Scenario) -> dict:
     """A JSON-ready summary of one run (counts, first years, generations, per-city and per-year)."""
     ci, cf = history.ci, history.cf
@@ -72,6 +92,7 @@ def summarize(history: History, society: Society, scenario: Scenario) -> dict:
         "recorders_1985_seed_figure": float(recorders_in_circulation(1985, scenario)),
         "mean_degree": float(society.degree.mean()), "max_degree": int(society.degree.max()),
         "yearly": yearly(history),
+        "copies_by_city_decade": by_city_decade(history, society, scenario),
         "calibration": calibration([measures(history, society, scenario)]),
     }
 
@@ -145,8 +166,10 @@ CALIBRATION = (
 def measures(history: History, society: Society, scenario: Scenario) -> dict:
     """What one run says about each fact of :data:`CALIBRATION` (plain numbers, JSON-ready).
 
-    Yearly bone and tape copies made (``bone_by_year``, ``tape_by_year``, from ``start_year``) travel
-    along so that an ensemble can judge the shape of the mean curve.
+    Yearly bone and tape copies made (``bone_by_year``, ``tape_by_year``, from ``start_year``) and
+    arrests (``arrests_by_year``: for a confiscated copy; ``arrests_all_by_year``: the 1959 ring too)
+    travel along so that an ensemble can judge the shape of the mean curve and plot it
+    (``izdat spread --compare``).
     """
     ci, cf = history.ci, history.cf
     years = np.arange(history.start_year, history.end_year + 1)
@@ -178,6 +201,7 @@ def measures(history: History, society: Society, scenario: Scenario) -> dict:
     return {
         "start_year": history.start_year, "bone_end": float(scenario["media"]["bone_end"]),
         "bone_by_year": bone.tolist(), "tape_by_year": tape.tolist(), "arrests_by_year": arrests.tolist(),
+        "arrests_all_by_year": np.histogram(1946 + history.arrests[:, 1] / DAYS_PER_YEAR, bins=bins)[0].tolist(),
         "recorders_citizens_1990": _citizens_with_deck(society, scenario, 1990),
         "flu_1970": _flu(history, society, 1968, 1970),
         "ring_1959_per_100k": len(ring_year) * 1e5 / society.n,
