@@ -186,7 +186,7 @@ def decks(as_json: bool = typer.Option(False, "--json", help="Print a JSON list 
     for r in rows:
         typer.echo(f"{r['name']:16s} {r['title']} ({r['made']}), {r['kind']} {r['speed_cm_s']:g} cm/s: "
                    f"{r['lower_hz']:g}–{r['upper_hz']:g} Hz, S/N {r['snr_db']:g} dB, "
-                   f"W&F {r['wow_flutter_pct']:g} %")
+                   f"W&F {r['wow_flutter_pct']:g} %, usual tape {r['tape']}")
         for s in r["sources"]:
             typer.echo(f"{'':17s}source: {s}")
 
