@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from izdat.underground.ensemble import run_ensemble
+from izdat.underground.ensemble import run_ensemble, start_local_cluster
 from izdat.underground.scenario import Scenario
 
 __all__ = ["CURVES", "ensemble_curves", "compare_scenarios"]
@@ -46,10 +46,18 @@ def compare_scenarios(people: int, scenarios: list[tuple[str, Scenario]], seeds,
     and how many passed, and ``processes`` (how many processes ran its runs)."""
     seeds = [int(s) for s in seeds]
     out = []
-    for name, scenario in scenarios:
-        ens = run_ensemble(people, scenario, seeds, start_year, end_year, cluster)
-        out.append({"name": name, "stats": ens["stats"], "curves": ensemble_curves(ens, start_year),
-                    "calibration": [{k: v for k, v in row.items() if k != "runs"} for row in ens["calibration"]],
-                    "calibration_passed": sum(row["pass"] for row in ens["calibration"]),
-                    "processes": ens["processes"]})
+    local = None
+    if cluster == "local":        # one local cluster for both ensembles: its start costs seconds
+        local = start_local_cluster(len(seeds))
+        cluster = local.scheduler_address
+    try:
+        for name, scenario in scenarios:
+            ens = run_ensemble(people, scenario, seeds, start_year, end_year, cluster)
+            out.append({"name": name, "stats": ens["stats"], "curves": ensemble_curves(ens, start_year),
+                        "calibration": [{k: v for k, v in row.items() if k != "runs"} for row in ens["calibration"]],
+                        "calibration_passed": sum(row["pass"] for row in ens["calibration"]),
+                        "processes": ens["processes"]})
+    finally:
+        if local is not None:
+            local.close()
     return {"people": people, "seeds": seeds, "years": [start_year, end_year], "scenarios": out}

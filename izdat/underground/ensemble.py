@@ -12,7 +12,7 @@ from izdat.underground.simulate import simulate
 from izdat.underground.society import build_society
 from izdat.underground.summary import calibration, measures, summarize
 
-__all__ = ["run_one", "run_ensemble", "local_workers", "ENSEMBLE_KEYS"]
+__all__ = ["run_one", "run_ensemble", "local_workers", "start_local_cluster", "ENSEMBLE_KEYS"]
 
 ENSEMBLE_KEYS = ("copies", "arrests", "max_generation")
 
@@ -40,6 +40,16 @@ def local_workers(runs: int) -> int:
     return max(1, min(os.cpu_count() or 1, int(runs)))
 
 
+def start_local_cluster(runs: int):
+    """A local Dask cluster of :func:`local_workers` single-threaded worker processes (what
+    ``--cluster local`` starts); the caller closes it."""
+    try:
+        from distributed import LocalCluster
+    except ImportError:
+        raise SpreadError("--cluster needs dask distributed: pip install 'dask[distributed]'.") from None
+    return LocalCluster(n_workers=local_workers(runs), threads_per_worker=1, processes=True, dashboard_address=None)
+
+
 def run_ensemble(people: int, scenario: Scenario, seeds, start_year: int, end_year: int,
                  cluster: str | None = None) -> dict:
     """Run one simulation per seed; return every run plus mean, std and 95 % range per figure, and
@@ -57,14 +67,13 @@ def run_ensemble(people: int, scenario: Scenario, seeds, start_year: int, end_ye
         done = [_run_where(*args, s, start_year, end_year) for s in seeds]
     else:
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError:
             raise SpreadError("--cluster needs dask distributed: pip install 'dask[distributed]'.") from None
         local = None
         try:
             if cluster == "local":
-                local = LocalCluster(n_workers=local_workers(len(seeds)), threads_per_worker=1,
-                                     processes=True, dashboard_address=None)
+                local = start_local_cluster(len(seeds))
                 client = Client(local)
             else:
                 client = Client(cluster, timeout="10s")
