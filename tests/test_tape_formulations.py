@@ -238,6 +238,8 @@ def test_a_tape_of_unknown_stock_cannot_age():
     (["--tape", "chrome", "--deck", "sony-tc-260"], "does not fit"),
     (["--stored-years", "-1"], "--stored-years must be between 0 and 100"),
     (["--chain", "elektronika-302,vesna", "--tape", "tdk-ad"], "does not fit the reel deck vesna"),
+    (["--chain", "elektronika-302,rus-205", "--tape", "tdk-ad,chrome,a4409-6b"], "one per deck of --chain (2)"),
+    (["--chain", "elektronika-302,vesna", "--tape", "tdk-ad,chrome"], "does not fit the reel deck vesna"),
 ])
 def test_dub_refuses_bad_tapes_and_storage_before_any_work(tmp_path, monkeypatch, capsys, args, words):
     song = tmp_path / "song.wav"
@@ -273,3 +275,26 @@ def test_measure_shows_the_tape(monkeypatch, capsys):
     assert "tape: tdk-ad (" in r.output and "its usual tape is a4409-6b" in r.output
     row = next(line for line in r.output.splitlines() if line.startswith("sensitivity 315 Hz dB"))
     assert float(row.split()[4]) == pytest.approx(TAPES["tdk-ad"].sensitivity_db - TAPES["a4409-6b"].sensitivity_db, abs=0.3)
+
+
+def test_each_deck_of_a_chain_can_hold_its_own_tape(tmp_path):
+    import soundfile
+    song = tmp_path / "song.wav"
+    soundfile.write(song, _tone(440.0, 0.5, -10.0).samples, 48000)
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["dub", str(song), "-o", str(out), "--chain", "elektronika-302,rus-205,elektronika-302",
+                            "--tape", "a4409-6b,chrome,tdk-ad"])
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "chain.json").read_text())["machines"]
+    # the same elektronika-302 (one serial number) with two cassettes, the rus-205 with chrome
+    assert [(x["model"], x["seed"], x["tape"]) for x in m] == [
+        ("elektronika-302", 0, "a4409-6b"), ("rus-205", 1, "chrome"), ("elektronika-302", 0, "tdk-ad")]
+
+
+@pytest.mark.parametrize("change, words", [({"mol_db": float("nan")}, "mol_db must be"),
+                                           ({"coercivity_ka_m": 0.0}, "coercivity_ka_m must be between 5 and 200"),
+                                           ({"kind": "wire"}, "kind must be 'reel' or 'cassette'"),
+                                           ({"iec_type": "IV"}, "iec_type must be")])
+def test_a_formulation_checks_its_figures(change, words):
+    with pytest.raises(TapeError, match=words):
+        dataclasses.replace(TAPES["tdk-ad"], **change)

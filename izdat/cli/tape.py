@@ -30,21 +30,27 @@ def _decks_for(deck: str | None, chain: str | None, generations: int | None, see
         raise TapeError(f"--chain must be deck names separated by commas, not {chain!r}")
     for n in names:
         known_deck(n)
-    if tape is not None:
-        known_tape(tape)
-        for n in names:  # a reel tape does not fit a cassette deck: say so before any work
-            TapeDeck(n, tape=tape)
+    tapes = [None] * len(names)
+    if tape is not None:  # one tape for every deck, or one per deck of the chain
+        given = [t.strip() for t in tape.split(",")]
+        if len(given) not in (1, len(names)) or any(not t for t in given):
+            raise TapeError(f"--tape must name one tape, or one per deck of --chain ({len(names)}), not {tape!r}")
+        tapes = given * len(names) if len(given) == 1 else given
+        for n, t in zip(names, tapes):  # unknown, or a reel tape on a cassette deck: say so before any work
+            TapeDeck(n, tape=t)
     if generations is None:
         generations = len(names) if chain else 1
     if not 1 <= generations <= MAX_GENERATIONS:
         raise TapeError(f"--generations must be between 1 and {MAX_GENERATIONS}, not {generations}")
+    serial: dict[str, int] = {}
     machines = {}
     out = []
     for g in range(generations):
-        n = names[g % len(names)]
-        if n not in machines:  # one machine per model in the chain, each its own serial number
-            machines[n] = TapeDeck(n, seed=seed + len(machines), bias=bias, tape=tape)
-        out.append(machines[n])
+        n, t = names[g % len(names)], tapes[g % len(names)]
+        serial.setdefault(n, seed + len(serial))  # one machine per model, each its own serial number
+        if (n, t) not in machines:                # (loaded with the tape its place in the chain names)
+            machines[n, t] = TapeDeck(n, seed=serial[n], bias=bias, tape=t)
+        out.append(machines[n, t])
     return out
 
 
@@ -131,7 +137,8 @@ def dub(
     live: str = typer.Option(None, "--live", help="Record it first as a live concert: 'apartment'."),
     bias: float = typer.Option(1.0, "--bias", help="Bias current as a ratio to each deck's optimum (0 = none, grossly "
                                                     "distorted; under 1 brighter and dirtier; over 1 duller)."),
-    tape: str = typer.Option(None, "--tape", help="Tape loaded in every deck (see `izdat tapes`) (default: each deck's usual tape)."),
+    tape: str = typer.Option(None, "--tape", help="Tape loaded in every deck, or one per deck of --chain, comma-separated "
+                                                  "(see `izdat tapes`) (default: each deck's usual tape)."),
     stored_years: float = typer.Option(0.0, "--stored-years", help="Years each copy lies on the shelf before it is played "
                                                                    "(print-through grows about 2 dB per tenfold time)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random thing (machines, audience)."),

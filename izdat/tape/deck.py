@@ -34,8 +34,8 @@ from izdat.errors import IzdatError
 import functools
 
 from izdat.tape import heads, preisach
-from izdat.tape.formulations import (MOD_NOISE_WAVELENGTH_M, TAPES, TapeFormulation, known_tape,
-                                     print_echo, print_through_db)
+from izdat.tape.formulations import (MOD_NOISE_WAVELENGTH_M, TAPES, TapeError, TapeFormulation,
+                                     known_tape, print_echo, print_through_db)
 from izdat.tape.preisach import BiasedRecording
 from izdat.tape.presets import PRESETS, DeckPreset
 from izdat.tape.transport import CONTROL_RATE_HZ, Transport, warp
@@ -51,10 +51,6 @@ _ALIGN_HZ = 315.0
 #: Sample-rate limits for the decks, Hz.
 _MIN_RATE_HZ, _MAX_RATE_HZ = 8000.0, 192000.0
 _ARCMIN = np.pi / (180 * 60)
-
-
-class TapeError(IzdatError, ValueError):
-    """A deck setting out of range, an unknown deck, or a tape a deck cannot play."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,7 +129,7 @@ def _check_seed(seed) -> int:
 
 
 def _check_bias(bias) -> float:
-    """The bias (0 … 3); ``True``/``False`` are the bias switch (on: the optimum 1.0, off: 0.0), as
+    """The bias (0 … 5); ``True``/``False`` are the bias switch (on: the optimum 1.0, off: 0.0), as
     decks had one and as the first check (``float(bias)``) let them through."""
     return _check("bias", float(bias) if isinstance(bias, (bool, np.bool_)) else bias)
 
@@ -204,7 +200,7 @@ class TapeDeck:
     azimuth_arcmin : float, optional
         Head azimuth error in arc minutes (−60 … 60); drawn from ``seed`` when omitted.
     bias : float or bool, default 1.0
-        AC bias relative to the optimum (0 … 3); ``True``/``False`` is the bias switch (1.0 / 0.0).
+        AC bias relative to the loaded tape's optimum (0 … 5); ``True``/``False`` is the bias switch (1.0 / 0.0).
     record_level_db : float, default 0.0
         Record-level knob in dB (−30 … 20): + records hotter.
     tape : str or TapeFormulation, optional
@@ -307,7 +303,7 @@ class TapeDeck:
 
     @property
     def bias(self) -> float:
-        """AC bias relative to the optimum, 0 … 3 (``True``/``False``: the bias switch, 1 or 0)."""
+        """AC bias relative to the loaded tape's optimum, 0 … 5 (``True``/``False``: the bias switch, 1 or 0)."""
         return self._bias
 
     @bias.setter

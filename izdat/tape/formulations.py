@@ -30,8 +30,9 @@ import numpy as np
 import scipy.signal as sps
 
 from izdat._check import check_number
+from izdat.errors import IzdatError
 
-__all__ = ["TapeFormulation", "TAPES", "tape_names", "known_tape", "store", "print_through_db",
+__all__ = ["TapeError", "TapeFormulation", "TAPES", "tape_names", "known_tape", "store", "print_through_db",
            "STORED_YEARS_MAX", "MOD_NOISE_WAVELENGTH_M"]
 
 #: The most storage :func:`store` and ``izdat dub --stored-years`` take, years.
@@ -41,6 +42,28 @@ STORED_YEARS_MAX = 100.0
 #: the order of coating-thickness and particle-clump variations seen in modulation-noise spectra).
 MOD_NOISE_WAVELENGTH_M = 100e-6
 _DAY_YEARS = 1.0 / 365.25
+
+
+class TapeError(IzdatError, ValueError):
+    """A deck setting out of range, an unknown deck or tape, or a tape a deck cannot play or store."""
+
+
+#: Each numeric field's range (lo, hi, unit); ``print_through_db`` and ``modulation_noise_db`` go
+#: down to −400 dB, which switches them off (what the service measurements do).
+LIMITS: dict[str, tuple[float, float, str]] = {
+    "coercivity_ka_m": (5.0, 200.0, "kA/m"),
+    "switching_spread": (0.05, 1.0, "(σ of ln hk)"),
+    "interaction_spread": (0.05, 1.0, "(units of the median hk)"),
+    "sensitivity_db": (-20.0, 20.0, "dB"),
+    "mol_db": (-20.0, 20.0, "dB"),
+    "sol_db": (-20.0, 20.0, "dB"),
+    "noise_db": (-20.0, 20.0, "dB"),
+    "thickness_um": (5.0, 100.0, "µm"),
+    "print_through_db": (-400.0, -20.0, "dB"),
+    "print_growth_db_per_decade": (0.0, 10.0, "dB per decade"),
+    "modulation_noise_db": (-400.0, -10.0, "dB"),
+    "zone_scale": (0.1, 10.0, ""),
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +99,14 @@ class TapeFormulation:
     zone_scale: float = 1.0          # recording zone re the deck's fitted one (fitted: the SOL difference)
     sources: tuple[str, ...] = ()
     notes: str = ""
+
+    def __post_init__(self):
+        if self.kind not in ("reel", "cassette"):
+            raise TapeError(f"a tape's kind must be 'reel' or 'cassette', not {self.kind!r}")
+        if self.iec_type not in ("I", "II"):
+            raise TapeError(f"a tape's iec_type must be 'I' or 'II', not {self.iec_type!r}")
+        for key, (lo, hi, unit) in LIMITS.items():
+            object.__setattr__(self, key, check_number(key, getattr(self, key), lo, hi, unit, error=TapeError))
 
     @property
     def coating_key(self) -> tuple[float, float]:
@@ -166,8 +197,7 @@ def known_tape(name, error=None) -> TapeFormulation:
     (default :class:`~izdat.tape.deck.TapeError`) listing the known ones."""
     if isinstance(name, TapeFormulation):
         return name
-    if error is None:
-        from izdat.tape.deck import TapeError as error
+    error = TapeError if error is None else error
     if not isinstance(name, str):
         raise error(f"tape must be a formulation's name or a TapeFormulation, not {name!r}; "
                     f"known tapes: {', '.join(TAPES)}")
@@ -210,7 +240,7 @@ def store(tape, years: float):
 
     Returns a new :class:`~izdat.tape.deck.Tape`; raises :class:`~izdat.tape.deck.TapeError` for a
     bad ``years`` or a tape that does not say what stock it is or how it was wound."""
-    from izdat.tape.deck import Tape, TapeError
+    from izdat.tape.deck import Tape
     if not isinstance(tape, Tape):
         raise TapeError(f"store needs a Tape, not {type(tape).__name__}")
     years = check_number("stored years", years, 0.0, STORED_YEARS_MAX, "years", error=TapeError)
