@@ -298,3 +298,32 @@ def test_each_deck_of_a_chain_can_hold_its_own_tape(tmp_path):
 def test_a_formulation_checks_its_figures(change, words):
     with pytest.raises(TapeError, match=words):
         dataclasses.replace(TAPES["tdk-ad"], **change)
+
+
+def test_an_untrimmed_bias_under_biases_a_harder_tape():
+    """chrome (40 kA/m) on elektronika-302 with the bias left for A4409-6B (23 kA/m): it sees
+    0.575 of its optimum, so it records brighter (+1.5 dB or more at 10 kHz re 315 Hz) and dirtier
+    (3× the H3 at operating level or more) than with the bias trimmed."""
+    readings = {}
+    for trim in (True, False):
+        d = TapeDeck("elektronika-302", tape="chrome", bias_trim=trim)
+        low = level_sweep(d, 315.0, [-20.0, 0.0])
+        readings[trim] = (level_sweep(d, 10000.0, [-20.0])["output_db"][0] - low["output_db"][0],
+                          low["h3_pct"][1])
+    assert TapeDeck("elektronika-302", tape="chrome", bias_trim=False).effective_bias == pytest.approx(23 / 40)
+    assert readings[False][0] > readings[True][0] + 1.5
+    assert readings[False][1] > 3 * readings[True][1]
+    assert TapeDeck("elektronika-302", bias_trim=False).effective_bias == 1.0  # its usual tape: no change
+    with pytest.raises(TapeError, match="bias_trim must be True or False"):
+        TapeDeck("elektronika-302", bias_trim="no")
+
+
+def test_dub_can_leave_the_bias_untrimmed(tmp_path):
+    import soundfile
+    song = tmp_path / "song.wav"
+    soundfile.write(song, _tone(440.0, 0.5, -10.0).samples, 48000)
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["dub", str(song), "-o", str(out), "--tape", "chrome", "--no-bias-trim"])
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "chain.json").read_text())["machines"][0]
+    assert m["bias_trim"] is False and m["effective_bias"] == pytest.approx(0.575)

@@ -22,7 +22,7 @@ MAX_GENERATIONS = 99
 
 
 def _decks_for(deck: str | None, chain: str | None, generations: int | None, seed: int,
-               bias: float = 1.0, tape: str | None = None) -> list[TapeDeck]:
+               bias: float = 1.0, tape: str | None = None, bias_trim: bool = True) -> list[TapeDeck]:
     if deck and chain:
         raise TapeError("give either --deck or --chain, not both")
     names = [n.strip() for n in chain.split(",")] if chain else [deck or "elektronika-302"]
@@ -49,7 +49,7 @@ def _decks_for(deck: str | None, chain: str | None, generations: int | None, see
         n, t = names[g % len(names)], tapes[g % len(names)]
         serial.setdefault(n, seed + len(serial))  # one machine per model, each its own serial number
         if (n, t) not in machines:                # (loaded with the tape its place in the chain names)
-            machines[n, t] = TapeDeck(n, seed=serial[n], bias=bias, tape=t)
+            machines[n, t] = TapeDeck(n, seed=serial[n], bias=bias, tape=t, bias_trim=bias_trim)
         out.append(machines[n, t])
     return out
 
@@ -67,6 +67,7 @@ def _machine(deck: TapeDeck) -> dict:
     return {"model": deck.name, "title": p.title, "seed": deck.seed, "kind": p.kind,
             "speed_cm_s": p.speed_cm_s, "speed_error_pct": round(deck.speed_error_pct, 6),
             "azimuth_arcmin": round(deck.azimuth_arcmin, 6), "bias": deck.bias,
+            "bias_trim": deck.bias_trim, "effective_bias": round(deck.effective_bias, 6),
             "record_level_db": deck.record_level_db, "tape": deck.tape.name,
             "formulation": deck.tape.coating}
 
@@ -139,6 +140,8 @@ def dub(
                                                     "distorted; under 1 brighter and dirtier; over 1 duller)."),
     tape: str = typer.Option(None, "--tape", help="Tape loaded in every deck, or one per deck of --chain, comma-separated "
                                                   "(see `izdat tapes`) (default: each deck's usual tape)."),
+    no_bias_trim: bool = typer.Option(False, "--no-bias-trim", help="Leave each deck's bias where its usual tape wants it "
+                                      "(no tape selector): a harder tape (chrome) is under-biased, brighter and dirtier."),
     stored_years: float = typer.Option(0.0, "--stored-years", help="Years each copy lies on the shelf before it is played "
                                                                    "(print-through grows about 2 dB per tenfold time)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random thing (machines, audience)."),
@@ -154,7 +157,7 @@ def dub(
         raise TapeError(f"--seed must be zero or positive, not {seed}")
     check_number("--bias", bias, *TapeDeck.LIMITS["bias"][:2], "(1 = the deck's optimum)", error=TapeError)
     check_number("--stored-years", stored_years, 0.0, STORED_YEARS_MAX, "years", error=TapeError)
-    decks = _decks_for(deck, chain, generations, seed, bias, tape)
+    decks = _decks_for(deck, chain, generations, seed, bias, tape, bias_trim=not no_bias_trim)
     if live is not None and live != "apartment":
         raise TapeError(f"--live knows only 'apartment', not {live!r}")
     names = [_generation_name(g, decks) for g in range(len(decks))]

@@ -134,6 +134,12 @@ def _check_bias(bias) -> float:
     return _check("bias", float(bias) if isinstance(bias, (bool, np.bool_)) else bias)
 
 
+def _check_switch(name, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise _typed(TapeError)(f"{name} must be True or False, not {value!r}")
+    return bool(value)
+
+
 def _known_preset(model) -> DeckPreset:
     if isinstance(model, DeckPreset):
         return model
@@ -206,6 +212,12 @@ class TapeDeck:
     tape : str or TapeFormulation, optional
         The tape loaded (``izdat tapes`` lists them; it must fit the deck's kind); the preset's
         usual tape (``preset.tape``) when omitted. The deck stays aligned for its usual tape.
+    bias_trim : bool, default True
+        True: the bias is trimmed to the loaded tape (``bias`` is a ratio to its optimum, as a tape
+        selector or a service alignment sets it). False: the bias current stays where the usual
+        tape wants it (a deck with no tape selector), so the loaded tape sees
+        ``effective_bias = bias · Hc_usual / Hc_tape`` (the optimum bias field taken as
+        proportional to the coercivity): chrome on a ferric deck is under-biased, brighter and dirtier.
 
     Every setting may be changed later (``deck.record_level_db = 10``): it is checked at once
     (:class:`TapeError`) and the deck then records and plays as a new one built with it.
@@ -232,8 +244,9 @@ class TapeDeck:
     def __init__(self, model: str | DeckPreset = "elektronika-302", *, seed: int = 0,
                  speed_error_pct: float | None = None, azimuth_arcmin: float | None = None,
                  bias: float = 1.0, record_level_db: float = 0.0,
-                 tape: str | TapeFormulation | None = None):
+                 tape: str | TapeFormulation | None = None, bias_trim: bool = True):
         self._preset = _known_preset(model)
+        self._bias_trim = _check_switch("bias_trim", bias_trim)
         self._tape_set = None if tape is None else _known_tape(tape, self._preset)
         self._seed = _check_seed(seed)
         self._speed_set = None if speed_error_pct is None else _check("speed_error_pct", speed_error_pct)
@@ -312,6 +325,25 @@ class TapeDeck:
         self._build()
 
     @property
+    def bias_trim(self) -> bool:
+        """Whether the bias is trimmed to the loaded tape (True) or left for the usual tape (False)."""
+        return self._bias_trim
+
+    @bias_trim.setter
+    def bias_trim(self, value):
+        self._bias_trim = _check_switch("bias_trim", value)
+        self._build()
+
+    @property
+    def effective_bias(self) -> float:
+        """The bias the loaded tape sees, re its own optimum (``bias``, or with ``bias_trim`` off
+        ``bias · Hc_usual / Hc_tape``, at most 5)."""
+        if self._bias_trim:
+            return self._bias
+        return min(self._bias * self._usual.coercivity_ka_m / self._tape.coercivity_ka_m,
+                   TapeDeck.LIMITS["bias"][1])
+
+    @property
     def record_level_db(self) -> float:
         """Record-level knob (dB), −30 … 20."""
         return self._record_level_db
@@ -336,7 +368,7 @@ class TapeDeck:
         self._tape = self._tape_set if self._tape_set is not None else _known_tape(None, p)
         self._usual = TAPES[p.tape]
         t, u = self._tape, self._usual
-        self._hysteresis = BiasedRecording(bias=self._bias, sigma=t.switching_spread,
+        self._hysteresis = BiasedRecording(bias=self.effective_bias, sigma=t.switching_spread,
                                            spread_i=t.interaction_spread)
         # what the deck's levels were aligned with: its usual tape at the optimum bias
         self._optimum = BiasedRecording(bias=1.0, sigma=u.switching_spread, spread_i=u.interaction_spread)
@@ -364,7 +396,8 @@ class TapeDeck:
     def __repr__(self):
         return (f"TapeDeck({self.preset.name!r}, seed={self.seed}, speed_error_pct="
                 f"{self.speed_error_pct:+.2f}, azimuth_arcmin={self.azimuth_arcmin:+.1f}, "
-                f"bias={self.bias:g}, record_level_db={self.record_level_db:g}, tape={self.tape.name!r})")
+                f"bias={self.bias:g}, record_level_db={self.record_level_db:g}, tape={self.tape.name!r}"
+                + ("" if self.bias_trim else ", bias_trim=False") + ")")
 
     @property
     def name(self) -> str:
@@ -397,7 +430,7 @@ class TapeDeck:
         p = self.preset
         t1, t2 = self._t1_t2()
         return heads.record_chain(float(fs_hz), t1, t2, min(p.boost_hz, 0.42 * fs_hz), p.boost_db,
-                                  p.boost_q, p.speed_m_s, self.bias if bias is None else float(bias),
+                                  p.boost_q, p.speed_m_s, self.effective_bias if bias is None else float(bias),
                                   p.depth_m, p.record_zone_m, self.tape.coating_key)
 
     def playback_chain(self, fs_hz: float, azimuth_error_rad: float) -> heads.LinearChain:
@@ -499,9 +532,10 @@ class TapeDeck:
         after = heads.after_zone_chain(fs, p.speed_m_s, self._zone_m)
         x = h * np.float32(self._kappa)   # the field in the loaded coating's own units
         rho = np.float32(self._rho)
-        if self.bias < 0.05:
+        bias = self.effective_bias
+        if bias < 0.05:
             return after(self.hysteresis.magnetise(x)) * rho
-        gain = preisach.self_bias(x, fs, p.speed_m_s, self._zone_m, self.bias)
+        gain = preisach.self_bias(x, fs, p.speed_m_s, self._zone_m, bias)
         return after(self.hysteresis.magnetise(x, gain)) * rho
 
     def play(self, tape: Tape) -> Audio:

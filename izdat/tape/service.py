@@ -42,7 +42,7 @@ def quiet(deck: TapeDeck) -> TapeDeck:
                             flutter_scale_pct=0.0)
     t = dataclasses.replace(deck.tape, print_through_db=-300.0, modulation_noise_db=-300.0)
     return TapeDeck(p, seed=deck.seed, speed_error_pct=0.0, azimuth_arcmin=0.0, bias=deck.bias,
-                    record_level_db=deck.record_level_db, tape=t)
+                    record_level_db=deck.record_level_db, tape=t, bias_trim=deck.bias_trim)
 
 
 def _line(seg, f_hz, fs=RATE_HZ):
