@@ -332,11 +332,12 @@ def test_cancel_stops_a_running_job_and_delete_removes_it(client, data):
     assert client.delete(f"/api/jobs/{job_id}").status_code == 404
 
 
-def test_a_failed_job_says_why(client):
-    r = client.post("/api/jobs/cut", json={"song": "example", "diameter_mm": 60, "inner_radius_mm": 18})  # 18 s: too long
-    job = _wait(client, r.json()["id"])
-    assert job["state"] == "failed"
-    assert "the song lasts" in job["error"] and "Traceback" not in job["error"]
+def test_a_song_too_long_for_the_side_is_refused_before_any_job(client):
+    """18 s on a 60 mm side with an 18 mm label: one sentence, no job (tests/test_studio_trust.py: its fixes)."""
+    before = len(client.get("/api/jobs").json())
+    r = client.post("/api/jobs/cut", json={"song": "example", "diameter_mm": 60, "inner_radius_mm": 18})
+    assert r.status_code == 400 and r.json()["error"].startswith("the song lasts 0:18"), r.text
+    assert "Traceback" not in r.text and len(client.get("/api/jobs").json()) == before
 
 
 def test_a_job_running_when_the_studio_stopped_is_marked_interrupted(tmp_path):

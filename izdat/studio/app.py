@@ -33,7 +33,7 @@ import izdat
 from izdat.errors import IzdatError, first_line
 from izdat.studio.jobs import JobStore, QueueFull
 from izdat.studio.uploads import UploadError, UploadStore
-from izdat.studio.work import example_song, listen_available, optical_available
+from izdat.studio.work import example_song, listen_available, optical_available, read_back_dpi
 
 __all__ = ["create_app", "default_data_dir"]
 
@@ -65,9 +65,12 @@ def default_data_dir() -> Path:
 
 
 class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400):
+    """A refused request: one sentence, its HTTP status, and ``fixes`` the page may offer as buttons."""
+
+    def __init__(self, message: str, status: int = 400, fixes: list[dict] | None = None):
         super().__init__(message)
         self.status = status
+        self.fixes = list(fixes or [])
 
 
 # -- settings checks ------------------------------------------------------------------------------
@@ -190,6 +193,43 @@ class Studio:
             raise BadRequest(f"{key} must be the id of an uploaded {kind} file" + (" or 'example'" if example_ok else ""))
         return value
 
+    def _none_arriving(self, kinds, what: str) -> None:
+        """Refuse (409) a job while an upload it could take is still arriving: the page would otherwise
+        start it with the file chosen before (a song cut while another was uploading was the old one)."""
+        up = self.uploads.arriving_of(kinds)
+        if up is None:
+            return
+        mib = (up.get("length") or up["received"]) >= 2**20
+        amount = (lambda n: f"{n / 2**20:.1f}") if mib else (lambda n: f"{n / 1024:.0f}")
+        got = amount(up["received"]) + (f" of {amount(up['length'])}" if up.get("length") else "")
+        raise BadRequest(f"{up['name']} is still uploading ({got} {'MiB' if mib else 'KiB'} received), so the {what} chosen before it "
+                         f"would be used; start again once the upload has finished", 409)
+
+    def _song_path(self, song: str) -> Path | None:
+        if song == "example":
+            return example_song()
+        meta = self.uploads.get(song, "audio")
+        return Path(meta["path"]) if meta else None
+
+    def _check_fits(self, p: dict, lathe) -> None:
+        """Refuse a song that does not fit the side before any job starts, offering the settings that fit."""
+        from izdat.errors import GrooveError
+        from izdat.studio.work import fit_fixes, song_seconds
+        path = self._song_path(p["song"])
+        try:
+            seconds = song_seconds(path) if path is not None else None
+        except Exception:  # noqa: BLE001 - an unreadable header: the job itself will say why
+            seconds = None
+        if seconds is None:
+            return
+        if p.get("trim_s"):
+            seconds = min(seconds, p["trim_s"])
+        try:
+            lathe.check_fits(seconds)
+        except GrooveError:
+            message, fixes = fit_fixes(lathe, seconds, inner_given=p.get("inner_radius_mm") is not None)
+            raise BadRequest(message, 400, fixes) from None
+
     def check(self, kind: str, body: dict) -> tuple[dict, str]:
         """Checked settings of a job of ``kind`` and a title for it (raises :class:`BadRequest`).
 
@@ -217,7 +257,7 @@ class Studio:
                  "plays": _number(body, "plays", 0, 1000, 0, integer=True)}
             inner = p["inner_radius_mm"] or round(min(52.0, 0.2 * p["diameter_mm"]), 1)
             try:
-                Lathe(rpm=p["rpm"], diameter_mm=p["diameter_mm"], inner_radius_mm=inner, eq=p["eq"])
+                lathe = Lathe(rpm=p["rpm"], diameter_mm=p["diameter_mm"], inner_radius_mm=inner, eq=p["eq"])
             except IzdatError as exc:
                 raise BadRequest(first_line(exc)) from None
             xray = body.get("xray") or {}
@@ -229,8 +269,13 @@ class Studio:
                 p["xray"] = {"kind": _choice(xray, "kind", list(KINDS))}
             else:
                 p["xray"] = None
+            self._none_arriving(("audio", "image") if p["xray"] and "upload" in p["xray"] else ("audio",),
+                                "song or X-ray")
+            self._check_fits(p, lathe)
             p["song_name"] = self._name(p["song"])
-            return p, f"{p['song_name']} at {p['rpm']:g} rpm, {p['diameter_mm']:g} mm"
+            speed = "33⅓" if abs(p["rpm"] - 33.333) < 0.01 else f"{p['rpm']:g}"
+            part = f"first {p['trim_s']:g} s" if p["trim_s"] else "whole"
+            return p, f"{p['song_name']} ({part}) at {speed} rpm, {p['diameter_mm']:g} mm, {p['dpi']:g} dpi"
         if kind == "play":
             if body.get("cut_job"):
                 job = self.jobs.get(body["cut_job"]) if isinstance(body["cut_job"], str) else None
@@ -241,6 +286,7 @@ class Studio:
             else:
                 p = {"picture": self._upload_id(body, "picture", "image"),
                      "meta": self._upload_id(body, "meta", "json", optional=True)}
+                self._none_arriving(("image", "json"), "picture or record.json")
                 title = self._name(p["picture"])
             p.update({"rpm": _ranged(body, "rpm", rpm, 78),
                       "dpi": _number(body, "dpi", 50, 4800, optional=True, unit="dpi")})
@@ -260,6 +306,7 @@ class Studio:
             p = {"song": self._upload_id(body, "song", "audio", example_ok=True), "chain": list(chain),
                  "trim_s": _number(body, "trim_s", 0.5, 600, 20, unit="s"),
                  "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True)}
+            self._none_arriving(("audio",), "song")
             p["song_name"] = self._name(p["song"])
             return p, f"{p['song_name']} through {len(chain)} deck(s)"
         if kind == "underground":
@@ -283,6 +330,7 @@ class Studio:
                  "song": self._upload_id(body, "song", "audio", example_ok=True),
                  "trim_s": _number(body, "trim_s", 0.5, 120, 10, unit="s"),
                  "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True)}
+            self._none_arriving(("audio",), "song")
             return p, f"copy {p['copy']}"
         raise BadRequest(f"unknown job kind {_shown(kind)}; choose cut, play, dub, underground or listen", 404)
 
@@ -295,8 +343,8 @@ class Studio:
 # -- handlers -------------------------------------------------------------------------------------
 
 
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(message: str, status: int, fixes: list[dict] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, **({"fixes": fixes} if fixes else {})}, status_code=status)
 
 
 async def index(request: Request) -> Response:
@@ -318,6 +366,7 @@ async def info(request: Request) -> JSONResponse:
                    "lower_hz": p.lower_hz, "upper_hz": p.upper_hz, "snr_db": p.snr_db,
                    "wow_flutter_pct": p.wow_flutter_pct} for p in PRESETS.values()],
         "example_song": example_song() is not None, "optical": optical_available(), "listen": listen_available(),
+        "read_back": read_back_dpi(),
         "max_upload_bytes": studio.uploads.max_bytes, "data_dir": str(studio.data_dir)})
 
 
@@ -402,7 +451,7 @@ async def submit(request: Request) -> JSONResponse:
         body = await _settings(request)
         params, title = studio.check(kind, body)
     except BadRequest as exc:
-        return _error(str(exc), exc.status)
+        return _error(str(exc), exc.status, exc.fixes)
     if studio.room_bytes() <= 0:
         return _error(studio.full_message(), 507)
     try:

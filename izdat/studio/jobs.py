@@ -69,6 +69,14 @@ def _plain(value):
         return str(value)
 
 
+def _size(folder: Path) -> int:
+    """Bytes of the files in ``folder`` (0 when there is none)."""
+    try:
+        return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    except OSError:
+        return 0
+
+
 def _read_json(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text())
@@ -131,6 +139,7 @@ def _run(kind: str, params: dict, folder: str, data_dir: str) -> None:
         _write_json(folder / "result.json", result)
     except BaseException as exc:  # noqa: BLE001 - a job reports every failure, one sentence
         from izdat.errors import IzdatError
+        fixes = list(getattr(exc, "fixes", None) or [])
         if isinstance(exc, IzdatError):
             message = str(exc)
         elif isinstance(exc, MemoryError):
@@ -138,7 +147,7 @@ def _run(kind: str, params: dict, folder: str, data_dir: str) -> None:
         else:
             message = f"internal error ({type(exc).__name__}: {exc})"
             traceback.print_exc()
-        _write_json(folder / "error.json", {"error": message})
+        _write_json(folder / "error.json", {"error": message, **({"fixes": fixes} if fixes else {})})
         raise SystemExit(1)
 
 
@@ -219,7 +228,10 @@ class JobStore:
         if job["state"] == "done":
             job["result"] = _read_json(folder / "result.json") or {}
         if job["state"] == "failed":
-            job["error"] = (_read_json(folder / "error.json") or {}).get("error", "the job failed")
+            failure = _read_json(folder / "error.json") or {}
+            job["error"] = failure.get("error", "the job failed")
+            if failure.get("fixes"):
+                job["fixes"] = failure["fixes"]
         return job
 
     def list(self) -> list[dict]:
@@ -228,8 +240,13 @@ class JobStore:
             if folder.is_dir() and valid_id(folder.name):
                 job = self.get(folder.name)
                 if job is not None:
-                    jobs.append({k: job.get(k) for k in ("id", "kind", "title", "state", "created", "finished",
-                                                        "progress", "message", "error")})
+                    entry = {k: job.get(k) for k in ("id", "kind", "title", "state", "created", "finished",
+                                                     "progress", "message", "error")}
+                    entry["bytes"] = _size(folder / "files")
+                    if job["state"] == "done":
+                        from izdat.studio.work import shelf_entry
+                        entry.update(shelf_entry(job))
+                    jobs.append(entry)
         return sorted(jobs, key=lambda j: j["created"], reverse=True)
 
     def cancel(self, job_id: str) -> dict | None:

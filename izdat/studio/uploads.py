@@ -69,6 +69,8 @@ class UploadStore:
         self.root = Path(data_dir) / "uploads"
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_bytes = int(max_bytes)
+        #: Uploads still arriving: a key of each -> its kind, shown name, bytes received and length.
+        self.arriving: dict[str, dict] = {}
         for stale in self.root.glob(".part-*"):      # left by a studio that was killed mid-upload
             stale.unlink(missing_ok=True)
 
@@ -93,10 +95,13 @@ class UploadStore:
         fd, part = tempfile.mkstemp(prefix=".part-", dir=self.root)
         part = Path(part)
         size = 0
+        arriving = {"kind": kind, "name": _display_name(name), "received": 0, "length": length}
+        self.arriving[part.name] = arriving
         try:
             with os.fdopen(fd, "wb") as handle:
                 async for chunk in chunks:
                     size += len(chunk)
+                    arriving["received"] = size
                     if size > self.max_bytes:
                         raise UploadError(413, f"the file is larger than the {self.max_bytes / 2**20:.0f} MiB "
                                                f"the studio accepts")
@@ -117,8 +122,16 @@ class UploadStore:
             (folder / "meta.json").write_text(json.dumps(meta))
             return meta
         finally:
+            self.arriving.pop(part.name, None)
             if part.exists():
                 part.unlink()
+
+    def arriving_of(self, kinds) -> dict | None:
+        """The first upload of one of ``kinds`` still arriving (its kind, name, received, length), or ``None``."""
+        for entry in list(self.arriving.values()):
+            if entry["kind"] in kinds:
+                return dict(entry)
+        return None
 
     def _check(self, kind: str, fmt: str | None, path: Path) -> str:
         if kind == "audio":

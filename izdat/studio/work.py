@@ -15,16 +15,81 @@ from pathlib import Path
 
 import numpy as np
 
-from izdat.errors import IzdatError
+from izdat.errors import GrooveError, IzdatError
 
-__all__ = ["WORKERS", "example_song", "optical_available", "listen_available"]
+__all__ = ["WORKERS", "StudioError", "example_song", "fit_fixes", "optical_available", "listen_available",
+           "read_back_dpi", "shelf_entry", "song_seconds"]
 
 #: Longest side (px) of the preview pictures the page shows before the full picture is zoomed into.
 PREVIEW_PX = 1400
 
 
 class StudioError(IzdatError, ValueError):
-    """A job that cannot run as asked (one sentence for the page)."""
+    """A job that cannot run as asked (one sentence for the page), with the ``fixes`` the page may offer
+    as buttons: ``[{"label": "Cut only the first 23 s", "set": {"trim_s": 23}}, ...]``."""
+
+    def __init__(self, message: str, fixes: list[dict] | None = None):
+        super().__init__(message)
+        self.fixes = list(fixes or [])
+
+
+#: The speeds (rev/min) the studio's Cut page offers, fastest first.
+STUDIO_RPMS = (78.0, 45.0, 33.333)
+#: The picture resolutions (dpi) the studio's Cut page offers.
+STUDIO_DPIS = (150, 300, 600, 800, 1200)
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _rpm_text(rpm: float) -> str:
+    return "33⅓" if abs(rpm - 33.333) < 0.01 else f"{rpm:g}"
+
+
+def fit_fixes(lathe, duration_s: float, *, inner_given: bool = False) -> tuple[str, list[dict]]:
+    """Why a song of ``duration_s`` (s) does not fit ``lathe``'s side, and the settings of the Cut page
+    that would make it fit (each checked on a lathe built with it, at the nominal pitch, so a button
+    never offers what cannot be cut): cutting only what fits, a slower speed the page offers, a larger
+    disc (in steps of 10 mm up to the lathe's largest)."""
+    from izdat.lathe import Lathe
+    capacity = lathe.capacity_s()
+    message = (f"the song lasts {_clock(duration_s)} but a {lathe.diameter_mm:g} mm side at "
+               f"{_rpm_text(lathe.rpm)} rpm holds {_clock(capacity)}")
+    fixes = []
+    if capacity >= 1:
+        fixes.append({"label": f"Cut only the first {math.floor(capacity)} s", "set": {"trim_s": math.floor(capacity)}})
+
+    def holds(**changes) -> bool:
+        kw = {"rpm": lathe.rpm, "diameter_mm": lathe.diameter_mm, "inner_radius_mm": lathe.inner_radius_mm,
+              "eq": lathe.eq}
+        kw.update(changes)
+        if "diameter_mm" in changes and not inner_given:
+            kw["inner_radius_mm"] = round(min(52.0, 0.2 * kw["diameter_mm"]), 1)
+        try:
+            return Lathe(**kw).capacity_s() >= duration_s
+        except IzdatError:
+            return False
+    for rpm in STUDIO_RPMS:
+        if rpm < lathe.rpm - 0.01 and holds(rpm=rpm):
+            fixes.append({"label": f"Cut at {_rpm_text(rpm)} rpm", "set": {"rpm": rpm}})
+            break
+    top = Lathe.LIMITS.get("diameter_mm", (50.0, 420.0, "mm"))[1]
+    d = 10 * math.ceil((lathe.diameter_mm + 1) / 10)
+    while d <= top:
+        if holds(diameter_mm=d):
+            fixes.append({"label": f"Use a {d:g} mm disc", "set": {"diameter_mm": d}})
+            break
+        d += 10
+    return message, fixes
+
+
+def song_seconds(path: Path) -> float:
+    """The length (s) of an audio file from its header, nothing decoded."""
+    import soundfile
+    info = soundfile.info(str(path))
+    return info.frames / info.samplerate
 
 
 def example_song() -> Path | None:
@@ -141,7 +206,8 @@ def _tracking_overlay(picture: Path, groove, out: Path) -> dict:
     base.save(out, format="PNG")
     trusted = groove.trusted[groove.program_start:groove.program_end]
     lost = int((~trusted).sum()) if trusted.size else 0
-    return {"file": out.name, "confidence": round(groove.confidence, 4), "turns": round(groove.turns, 2),
+    programme_turns = (groove.program_end - groove.program_start) / groove.samples_per_rev
+    return {"file": out.name, "confidence": round(groove.confidence, 4), "programme_turns": round(programme_turns, 1),
             "seconds": round(groove.duration_s, 3), "dpi": groove.dpi, "coasted_samples": lost,
             "samples": int(trusted.size), "centre_px": [round(float(c), 1) for c in groove.centre_px]}
 
@@ -164,6 +230,37 @@ def _read_back(picture: Path, meta: Path | None, out: Path, progress, lo: float,
 
 
 # -- cut ------------------------------------------------------------------------------------------
+
+
+def read_back_dpi() -> dict | None:
+    """The coarsest picture (dpi) the optical needle reads a default lathe's groove from: its closest
+    turns (groove width plus land, µm) must be ``MIN_PITCH_PX`` pixels apart and the groove
+    ``MIN_WIDTH_PX`` across (the reader's own bounds, :mod:`izdat.optical._read`); ``None`` without it."""
+    try:
+        from izdat.lathe import Lathe
+        from izdat.optical._read import MIN_PITCH_PX, MIN_WIDTH_PX
+    except ImportError:
+        return None
+    lathe = Lathe()
+    tight_um = lathe.groove_width_um + lathe.land_um
+    need = max(MIN_WIDTH_PX / (lathe.groove_width_um * 1e-6), MIN_PITCH_PX / (tight_um * 1e-6)) * 0.0254
+    return {"dpi": math.ceil(need), "closest_turns_um": round(tight_um, 1)}
+
+
+def _dpi_fixes(error: str, dpi: float) -> list[dict]:
+    """A finer picture the Cut page offers when the optical needle found this one too coarse: the DPI
+    the reader's sentence names ("... at 500 DPI or more"), or the one the closest turns a variable
+    pitch may cut need (:func:`read_back_dpi`), whichever is finer."""
+    import re
+    found = re.search(r"(\d+) DPI or more", error)
+    if not found:
+        return []
+    closest = read_back_dpi() or {"dpi": 0}
+    need = max(int(found.group(1)), closest["dpi"], int(dpi) + 1)
+    finer = [d for d in STUDIO_DPIS if d >= need]
+    if not finer:
+        return []
+    return [{"label": f"Cut again at {finer[0]} dpi", "set": {"dpi": finer[0]}}]
 
 
 def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
@@ -192,7 +289,17 @@ def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
     else:
         xray_arg = xray.get("kind") if xray else None
     progress(0.05, "cutting the groove")
-    record = lathe.cut(audio, trim_s=params.get("trim_s"))
+    try:
+        record = lathe.cut(audio, trim_s=params.get("trim_s"))
+    except GrooveError:
+        duration = min(audio.duration_s, params.get("trim_s") or math.inf)
+        message, fixes = fit_fixes(lathe, duration, inner_given=bool(params.get("inner_radius_mm")))
+        # the variable pitch could not make it fit: offer a little less than the nominal capacity
+        for fix in fixes:
+            if "trim_s" in fix["set"] and fix["set"]["trim_s"] >= duration:
+                fix["set"]["trim_s"] = max(1, math.floor(0.9 * duration))
+                fix["label"] = f"Cut only the first {fix['set']['trim_s']} s"
+        raise StudioError(message, fixes) from None
     bar = _Bar(progress, 0.3, 0.62, "writing the record's files")
     write_record(record, out, formats=tuple(FORMATS), dpi=params["dpi"], xray=xray_arg, seed=params["seed"], bar=bar)
     progress(0.63, "preview picture")
@@ -201,6 +308,8 @@ def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
     heard = Gramophone(seed=params["seed"], plays=params.get("plays", 0))(record)
     gramophone = _save_audio(heard, out / "gramophone.wav")
     optical = _read_back(out / "record.png", out / "record.json", out, progress, 0.75, 0.98)
+    if "error" in optical:
+        optical["fixes"] = _dpi_fixes(optical["error"], params["dpi"])
     info = json.loads((out / "record.json").read_text())
     sizes = {f: (out / name).stat().st_size for f, name in FORMATS.items()}
     return {"kind": "cut", "song": params.get("song_name", song.name), "record": {
@@ -208,7 +317,7 @@ def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
                 "preview_size": list(small.size), "picture_size": [info["picture"]["width_px"], info["picture"]["height_px"]],
                 "files": {f: {"file": name, "bytes": sizes[f]} for f, name in FORMATS.items()},
                 "rpm": info["rpm"], "diameter_mm": info["diameter_mm"], "program_s": round(record.program_s, 2),
-                "turns": round(record.turns, 1), "eq": record.eq.name, "dpi": params["dpi"],
+                "programme_turns": round(record.programme_turns, 1), "eq": record.eq.name, "dpi": params["dpi"],
                 "limiter": record.limiter.summary(),
                 "xray": {"file": xray_name} if xray_name else info.get("xray"),
                 "pitch_um": info["pitch"]},
@@ -402,3 +511,37 @@ def listen(params: dict, out: Path, progress, data_dir: Path) -> dict:
 
 
 WORKERS = {"cut": cut, "play": play, "dub": dub, "underground": underground, "listen": listen}
+
+
+def shelf_entry(job: dict) -> dict:
+    """What the Shelf shows of a finished job beside its title: a thumbnail (one of its own pictures,
+    or ``None``) and a line of the figures that tell two results of the same song apart."""
+    r = job.get("result") or {}
+    p = job.get("params") or {}
+    try:
+        if job.get("kind") == "cut":
+            rec = r["record"]
+            xray = rec.get("xray") or {}
+            return {"thumb": rec.get("preview"),
+                    "summary": f"{rec['program_s']:g} s in {rec['programme_turns']:g} programme turns · "
+                               f"{rec['eq']} · {rec['dpi']:g} dpi · X-ray {xray.get('kind') or xray.get('file') or 'by seed'}"
+                               f" · seed {p.get('seed', 0)}"}
+        if job.get("kind") == "play":
+            t = r["tracking"]
+            return {"thumb": t.get("file"),
+                    "summary": f"{t['seconds']:g} s in {t['programme_turns']:g} programme turns · "
+                               f"{100 * t['confidence']:.1f} % tracked · {t['dpi']:g} dpi"}
+        if job.get("kind") == "dub":
+            gens = r["generations"]
+            return {"thumb": gens[-1]["spectrogram"] if gens else r["source"]["spectrogram"],
+                    "summary": " → ".join(g["title"] for g in gens) + f" · {r['source']['audio']['seconds']:g} s"}
+        if job.get("kind") == "underground":
+            s = r["summary"]
+            return {"thumb": (r.get("plots") or [None])[0],
+                    "summary": f"{int(s.get('copies', 0)):,} copies · deepest generation {s.get('max_generation')} · "
+                               f"ban {p.get('ban_year')} · seed {p.get('seed')}"}
+        if job.get("kind") == "listen":
+            return {"thumb": r.get("spectrogram"), "summary": f"{r['audio']['seconds']:g} s"}
+    except (KeyError, TypeError, IndexError):
+        pass
+    return {"thumb": None, "summary": ""}

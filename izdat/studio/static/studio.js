@@ -3,7 +3,7 @@
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
-const state = { info: null, sources: {}, timers: {} };
+const state = { info: null, sources: {}, timers: {}, running: {}, uploading: {} };
 
 function el(tag, attrs = {}, ...kids) {
   const node = document.createElement(tag);
@@ -15,6 +15,12 @@ function el(tag, attrs = {}, ...kids) {
     else node.setAttribute(k, v === true ? "" : v);
   }
   for (const kid of kids.flat()) if (kid !== null && kid !== undefined) node.append(kid);
+  return node;
+}
+
+/* replaceChildren without the "null" text a left-out part would become */
+function put(node, ...kids) {
+  node.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
   return node;
 }
 
@@ -38,7 +44,11 @@ async function api(path, options = {}) {
   const res = await fetch(path, { credentials: "same-origin", ...options });
   let body = null;
   try { body = await res.json(); } catch (e) { body = null; }
-  if (!res.ok) throw new Error((body && body.error) || `the studio answered ${res.status}`);
+  if (!res.ok) {
+    const err = new Error((body && body.error) || `the studio answered ${res.status}`);
+    err.fixes = (body && body.fixes) || [];
+    throw err;
+  }
   return body;
 }
 const postJSON = (path, data) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
@@ -76,14 +86,23 @@ function setupDrop(drop) {
     if (e.dataTransfer.files.length) send(e.dataTransfer.files[0]);
   });
   input.addEventListener("change", () => { if (input.files.length) send(input.files[0]); });
+  const page = target.split("-")[0];
   async function send(file) {
     const limit = state.info ? state.info.max_upload_bytes : Infinity;
     if (file.size > limit) { toast(`${file.name} is ${bytes(file.size)}, more than the ${bytes(limit)} the studio accepts`); return; }
     name.textContent = `uploading ${file.name}…`;
     drop.classList.add("busy");
+    delete state.sources[target];             // the file chosen before is no longer the choice
+    drop.classList.remove("chosen");
+    const uploads = state.uploading[page] = state.uploading[page] || {};
+    uploads[target] = { name: file.name, fraction: 0 };
+    updateGo(page);
     try {
-      const meta = await api(`/api/uploads/${kind}`, { method: "POST", body: file,
-        headers: { "X-Filename": encodeURIComponent(file.name), "Content-Type": "application/octet-stream" } });
+      const meta = await uploadFile(kind, file, (fraction) => {
+        uploads[target].fraction = fraction;
+        name.textContent = `uploading ${file.name}… ${Math.floor(100 * fraction)} %`;
+        updateGo(page);
+      });
       state.sources[target] = meta.id;
       name.textContent = `${meta.name} · ${meta.format.toUpperCase()} · ${bytes(meta.size)}`;
       drop.classList.add("chosen");
@@ -93,13 +112,54 @@ function setupDrop(drop) {
       name.textContent = "refused";
       drop.classList.remove("chosen");
       toast(err.message);
-    } finally { drop.classList.remove("busy"); input.value = ""; }
+    } finally {
+      drop.classList.remove("busy"); input.value = "";
+      delete uploads[target];
+      updateGo(page);
+    }
   }
+}
+
+/* An upload as a file (XMLHttpRequest, for its progress events), with the page's token. */
+function uploadFile(kind, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/uploads/${kind}`);
+    xhr.setRequestHeader("X-Izdat-Token", TOKEN);
+    xhr.setRequestHeader("X-Filename", encodeURIComponent(file.name));
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); });
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(new Error((body && body.error) || `the studio answered ${xhr.status}`));
+    });
+    xhr.addEventListener("error", () => reject(new Error(`the upload of ${file.name} was cut off; try again`)));
+    xhr.send(file);
+  });
+}
+
+const prefix = (page) => (page === "underground" ? "ug" : page);
+
+/* A page's start button: off while its job runs or while a file it would take is still uploading
+   (a cut started then would take the song chosen before). */
+function updateGo(page) {
+  const go = $(`#${prefix(page)}-go`);
+  if (!go) return;
+  if (!go.dataset.label) go.dataset.label = go.textContent;
+  const up = Object.values(state.uploading[page] || {});
+  go.disabled = Boolean(state.running[page]) || up.length > 0;
+  go.textContent = up.length ? `Wait: uploading ${up[0].name}… ${Math.floor(100 * up[0].fraction)} %` : go.dataset.label;
 }
 
 function useExample(target, label) {
   state.sources[target] = "example";
   const drop = $(`.drop[data-target=${target}]`);
+  if (Object.keys(state.uploading[target.split("-")[0]] || {}).includes(target)) {
+    toast("A song is still uploading here; wait for it, then choose.");
+    return;
+  }
   drop.classList.add("chosen");
   $(".drop-name", drop).textContent = "the example song (examples/song.flac)";
 }
@@ -120,10 +180,44 @@ async function startJob(page, kind, settings) {
     const job = await postJSON(`/api/jobs/${kind}`, settings);
     localStorage.setItem(`izdat.job.${page}`, job.id);
     watch(page, job.id);
-  } catch (err) { toast(err.message); }
+  } catch (err) {
+    if (err.fixes && err.fixes.length) showFailure(page, err.message, err.fixes);
+    else toast(err.message);
+  }
 }
 
-function jobBox(page) { return $(`#${page === "underground" ? "ug" : page}-job`); }
+function jobBox(page) { return $(`#${prefix(page)}-job`); }
+
+/* Set a form's fields to a fix's settings (a select takes the option of that value) and send it again. */
+function applyFix(page, settings) {
+  const form = $(`#${prefix(page)}-form`);
+  for (const [name, value] of Object.entries(settings)) {
+    const field = $(`[name="${name}"]`, form);
+    if (!field) continue;
+    if (field.tagName === "SELECT") {
+      const match = Array.from(field.options).find((o) => o.value !== "" && Math.abs(Number(o.value) - Number(value)) < 0.01) ||
+                    Array.from(field.options).find((o) => o.value === String(value));
+      if (match) field.value = match.value;
+    } else field.value = value;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  form.requestSubmit();
+}
+
+function fixButtons(page, fixes) {
+  if (!fixes || !fixes.length) return null;
+  return el("div", { class: "fixes" }, fixes.map((f) =>
+    el("button", { type: "button", class: "fix", text: f.label, onclick: () => applyFix(page, f.set) })));
+}
+
+/* Why a job could not run, in words, and each fix the studio offers as a button that applies it. */
+function showFailure(page, message, fixes) {
+  const box = jobBox(page);
+  box.classList.remove("hidden");
+  box.classList.add("failed");
+  const text = message.charAt(0).toUpperCase() + message.slice(1) + (fixes && fixes.length ? "." : "");
+  put(box, el("p", { class: "msg", text }), fixButtons(page, fixes));
+}
 
 function watch(page, id) {
   clearTimeout(state.timers[page]);
@@ -133,25 +227,27 @@ function watch(page, id) {
     el("div", { class: "bar" }, el("div", { class: "fill" })),
     el("div", { class: "job-line" }, el("span", { class: "msg", text: "starting" }),
        el("button", { type: "button", class: "cancel", text: "Cancel", onclick: () => cancelJob(page, id) })));
-  const go = $(`#${page === "underground" ? "ug" : page}-go`);
-  go.disabled = true;
+  state.running[page] = true;
+  updateGo(page);
   const tick = async () => {
     let job;
     try { job = await api(`/api/jobs/${id}`); } catch (err) {
-      box.classList.add("hidden"); go.disabled = false; localStorage.removeItem(`izdat.job.${page}`); return;
+      box.classList.add("hidden"); state.running[page] = false; updateGo(page); localStorage.removeItem(`izdat.job.${page}`); return;
     }
     $(".fill", box).style.width = `${Math.round(100 * (job.progress || 0))}%`;
     $(".msg", box).textContent = job.state === "running" || job.state === "queued" ? `${job.message || job.state}…` : job.state;
     if (job.state === "queued" || job.state === "running") { state.timers[page] = setTimeout(tick, 400); return; }
-    go.disabled = false;
+    state.running[page] = false;
+    updateGo(page);
     $(".cancel", box).remove();
     if (job.state === "done") {
       box.classList.add("hidden");
       RENDER[page](job);
+    } else if (job.state === "failed") {
+      showFailure(page, job.error, job.fixes);
     } else {
       box.classList.add("failed");
-      $(".msg", box).textContent = job.state === "failed" ? job.error
-        : job.state === "cancelled" ? "cancelled" : "interrupted: the studio was restarted while this ran";
+      $(".msg", box).textContent = job.state === "cancelled" ? "cancelled" : "interrupted: the studio was restarted while this ran";
     }
   };
   box.classList.remove("failed");
@@ -164,9 +260,9 @@ async function cancelJob(page, id) {
 
 /* ---------------------------------------------------------------- zoomable picture */
 
-function viewer(preview, full, caption) {
+function viewer(preview, full, caption, legend) {
   const img = el("img", { src: preview, alt: caption, draggable: "false" });
-  const stage = el("div", { class: "stage" }, img);
+  const stage = el("div", { class: "stage", tabindex: "0", role: "img", "aria-label": `${caption}; keys: + and − zoom, arrows move, 0 fits` }, img);
   const level = el("span", { class: "zoom-level", text: "100 %" });
   let s = 1, x = 0, y = 0, swapped = false;
   const apply = () => {
@@ -191,19 +287,49 @@ function viewer(preview, full, caption) {
   stage.addEventListener("pointerup", () => { drag = null; stage.classList.remove("grab"); });
   stage.addEventListener("dblclick", (e) => { const r = stage.getBoundingClientRect(); zoomAt(2.5, e.clientX - r.left, e.clientY - r.top); });
   const centre = () => { const r = stage.getBoundingClientRect(); return [r.width / 2, r.height / 2]; };
+  stage.addEventListener("keydown", (e) => {
+    const r = stage.getBoundingClientRect(), step = 0.1 * r.width;
+    const moves = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+    if (e.key === "+" || e.key === "=") zoomAt(1.6, ...centre());
+    else if (e.key === "-" || e.key === "_") zoomAt(1 / 1.6, ...centre());
+    else if (e.key === "0") { s = 1; x = 0; y = 0; apply(); }
+    else if (moves[e.key] && s > 1) {
+      x = Math.min(0, Math.max(r.width * (1 - s), x + moves[e.key][0]));
+      y = Math.min(0, Math.max(r.height * (1 - s), y + moves[e.key][1]));
+      apply();
+    } else return;
+    e.preventDefault();
+  });
   const tools = el("div", { class: "zoom-tools" },
     el("button", { type: "button", title: "zoom in", class: "zoom-in", text: "+", onclick: () => zoomAt(1.6, ...centre()) }),
     el("button", { type: "button", title: "zoom out", text: "−", onclick: () => zoomAt(1 / 1.6, ...centre()) }),
     el("button", { type: "button", title: "whole record", text: "fit", onclick: () => { s = 1; x = 0; y = 0; apply(); } }),
     level,
     full ? el("a", { href: full, target: "_blank", rel: "noopener", text: "full picture ↗" }) : null);
-  return el("figure", { class: "viewer" }, stage, tools, caption ? el("figcaption", { text: caption }) : null);
+  return el("figure", { class: "viewer" }, stage, tools, caption ? el("figcaption", { text: caption }) : null,
+    legend || null);
 }
 
 function player(title, src, note) {
   return el("div", { class: "player" }, el("h3", { text: title }),
     el("audio", { controls: true, preload: "metadata", src }),
     note ? el("p", { class: "note", text: note }) : null);
+}
+
+/* How much of the programme the needle measured, in words that add up (coasted over = the rest). */
+function measured(t) {
+  const lost = t.coasted_samples || 0, n = t.samples || 0;
+  if (!n) return `${(100 * t.confidence).toFixed(1)} % tracked`;
+  if (lost === 0) return "every sample of the programme measured, none coasted";
+  const pct = (100 * lost / n);
+  return `${(100 - pct).toFixed(pct < 0.1 ? 2 : 1)} % measured, ${lost.toLocaleString("en-GB")} samples (${pct.toFixed(pct < 0.1 ? 2 : 1)} %) coasted over blemishes`;
+}
+
+/* The colours of the tracking picture (work.py's _tracking_overlay). */
+function trackLegend() {
+  const key = (cls, text) => el("span", { class: "key" }, el("i", { class: `swatch ${cls}` }), text);
+  return el("p", { class: "legend" }, key("sw-ok", "measured"), key("sw-lost", "coasted over (dust, scratch, lost track)"),
+    key("sw-out", "lead-in, lead-out and locked groove (not played)"));
 }
 
 function facts(rows) {
@@ -254,36 +380,36 @@ const RENDER = {
           el("b", { text: label }), el("span", { text: `${what} · ${bytes(rec.files[k].bytes)}` }))));
     const opt = r.optical || {};
     const optical = opt.error
-      ? el("div", { class: "player unavailable" }, el("h3", { text: "Optical read-back" }), el("p", { class: "note", text: opt.error }))
-      : player("Optical read-back", fileURL(id, opt.audio.file),
-        `read from the picture at ${opt.tracking.dpi} dpi · ${(100 * opt.tracking.confidence).toFixed(1)} % of the groove measured, the rest coasted`);
+      ? el("div", { class: "player unavailable" }, el("h3", { text: "Optical read-back" }), el("p", { class: "note", text: opt.error }),
+          fixButtons("cut", opt.fixes))
+      : player("Optical read-back", fileURL(id, opt.audio.file), `read from the picture at ${opt.tracking.dpi} dpi · ${measured(opt.tracking)}`);
     const xr = rec.xray ? (rec.xray.kind ? `${rec.xray.kind} (built-in, seed ${rec.xray.seed})` : rec.xray.file) : "";
-    out.replaceChildren(
+    put(out,
       el("div", { class: "record-head" }, el("h2", { text: `Bone record · ${r.song}` }),
          el("span", { class: "badge", text: `${rec.rpm.toFixed(rec.rpm % 1 ? 2 : 0)} rpm · ${rec.diameter_mm} mm` })),
       viewer(fileURL(id, rec.preview), fileURL(id, rec.picture), `${rec.picture_size[0]} × ${rec.picture_size[1]} px at ${rec.dpi} dpi — scroll or double-click to zoom, drag to move`),
       el("div", { class: "players" },
         player("Gramophone", fileURL(id, r.gramophone.file), "steel needle, electric pickup, on fresh X-ray film"),
         optical),
-      facts([["programme", `${rec.program_s} s in ${rec.turns} turns`], ["curve", rec.eq],
+      facts([["programme", `${rec.program_s} s in ${rec.programme_turns} programme turns`], ["curve", rec.eq],
              ["pitch", `${rec.pitch_um.min_um.toFixed(0)}–${rec.pitch_um.max_um.toFixed(0)} µm (${rec.pitch_um.law})`],
              ["level", rec.limiter], ["X-ray", xr]]),
       el("h3", { text: "Files to cut it for real" }), downloads,
       opt.tracking ? el("details", { class: "tracking" }, el("summary", { text: "Tracking report of the optical needle" }),
-        viewer(fileURL(id, opt.tracking.file), null, "cyan: groove measured · red: coasted over dust, scratches or lost track")) : null);
+        viewer(fileURL(id, opt.tracking.file), null, "the track the optical needle followed", trackLegend())) : null);
   },
 
   play(job) {
     const r = job.result, id = job.id, t = r.tracking;
     restore("#play-form", job);
     if (job.params && job.params.cut_job) loadCutChoices().then(() => { $("#play-cut").value = job.params.cut_job; });
-    $("#play-result").replaceChildren(
+    put($("#play-result"),
       el("div", { class: "record-head" }, el("h2", { text: `Optical needle · ${job.title}` }),
          el("span", { class: `badge ${t.confidence > 0.9 ? "good" : t.confidence > 0.5 ? "fair" : "poor"}`, text: `${(100 * t.confidence).toFixed(1)} % tracked` })),
       t.confidence < 0.5 ? el("p", { class: "warning", text: `The needle measured only ${(100 * t.confidence).toFixed(1)} % of the groove and coasted over the rest, so what plays is mostly guesswork. The red line shows where it went.` }) : null,
-      viewer(fileURL(id, t.file), fileURL(id, r.preview), "the track the needle followed — cyan: measured, red: coasted over a blemish"),
+      viewer(fileURL(id, t.file), fileURL(id, r.preview), "the track the needle followed", trackLegend()),
       el("div", { class: "players" }, player("What the groove holds", fileURL(id, r.audio.file), `${r.audio.seconds} s`)),
-      facts([["turns followed", `${t.turns}`], ["programme", `${t.seconds} s`], ["resolution", `${t.dpi} dpi`],
+      facts([["programme", `${t.seconds} s in ${t.programme_turns} programme turns`], ["measured", measured(t)], ["resolution", `${t.dpi} dpi`],
              ["coasted", `${t.coasted_samples.toLocaleString()} of ${t.samples.toLocaleString()} samples`],
              ["spiral centre", `${t.centre_px[0]}, ${t.centre_px[1]} px`]]));
   },
@@ -296,7 +422,7 @@ const RENDER = {
       el("div", { class: "gen-head" }, el("span", { class: "gen-n", text: label }), el("span", { text: sub })),
       el("audio", { controls: true, preload: "none", src: fileURL(id, audio.file) }),
       el("img", { class: "spec", src: fileURL(id, spec), alt: `spectrogram: ${sub}`, loading: "lazy" }));
-    $("#dub-result").replaceChildren(
+    put($("#dub-result"),
       el("div", { class: "record-head" }, el("h2", { text: `Tape copies · ${job.title}` })),
       row("0", "the source", r.source.audio, r.source.spectrogram),
       ...r.generations.map((g) => row(String(g.generation), g.title, g.audio, g.spectrogram)));
@@ -306,11 +432,12 @@ const RENDER = {
     const r = job.result, id = job.id, s = r.summary;
     restore("#ug-form", job);
     const chainBox = el("div", { class: "chain-box" }, el("p", { class: "muted", text: "Click a copy to follow it back to the original and hear it." }));
-    const rows = r.copies.map((c) => el("tr", { tabindex: "0", "data-copy": c.id, onclick: (e) => pickCopy(job, c, e.currentTarget, chainBox) },
+    const rows = r.copies.map((c) => el("tr", { tabindex: "0", "data-copy": c.id, onclick: (e) => pickCopy(job, c, e.currentTarget, chainBox),
+      onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pickCopy(job, c, e.currentTarget, chainBox); } } },
       el("td", { text: `#${c.id}` }), el("td", { text: c.medium }), el("td", { text: String(c.generation) }),
       el("td", { text: c.made }), el("td", { text: c.city }), el("td", { text: c.fate.replace("_", " ") })));
     const byMedium = Object.entries(s.copies_by_medium || {}).map(([k, v]) => `${k} ${Number(v).toLocaleString()}`).join(" · ");
-    $("#ug-result").replaceChildren(
+    put($("#ug-result"),
       el("div", { class: "record-head" }, el("h2", { text: `The underground · ${job.title}` })),
       el("div", { class: "numbers" },
         ...[["copies", s.copies], ["recordings", s.titles], ["deepest generation", s.max_generation], ["arrests", s.arrests]]
@@ -376,14 +503,24 @@ async function loadShelf() {
   const jobs = await api("/api/jobs");
   const body = $("#shelf-rows");
   const page = { cut: "cut", play: "play", dub: "dub", underground: "underground", listen: "underground" };
-  body.replaceChildren(...jobs.map((j) => el("tr", {},
-    el("td", { text: new Date(j.created * 1000).toLocaleString() }),
-    el("td", {}, el("span", { class: `kind kind-${j.kind}`, text: j.kind })),
-    el("td", { text: j.title || "" }),
+  // results with the same title are numbered in the order they were made
+  const seen = {}, count = {};
+  jobs.forEach((j) => { count[j.title] = (count[j.title] || 0) + 1; });
+  const nth = {};
+  [...jobs].reverse().forEach((j) => { seen[j.title] = (seen[j.title] || 0) + 1; nth[j.id] = seen[j.title]; });
+  const open = (j) => { localStorage.setItem(`izdat.job.${page[j.kind]}`, j.id); location.hash = page[j.kind]; watch(page[j.kind], j.id); };
+  put(body, jobs.map((j) => el("tr", {},
+    el("td", { class: "thumb" }, j.thumb ? el("img", { src: fileURL(j.id, j.thumb), alt: `${j.kind} result`, loading: "lazy", width: "64", height: "64" })
+      : el("span", { class: "no-thumb", text: j.kind.slice(0, 1).toUpperCase() })),
+    el("td", { class: "what" },
+      el("div", { class: "what-head" }, el("span", { class: `kind kind-${j.kind}`, text: j.kind }),
+        el("b", { text: (j.title || "") + (count[j.title] > 1 ? ` (${nth[j.id]})` : "") })),
+      j.summary ? el("div", { class: "summary muted", text: j.summary }) : null,
+      el("div", { class: "made muted", text: `${new Date(j.created * 1000).toLocaleString()}${j.bytes ? " · " + bytes(j.bytes) : ""}` })),
     el("td", { class: `st st-${j.state}`, text: j.state === "failed" ? `failed: ${j.error}` : j.state }),
     el("td", { class: "actions" },
-      j.state === "done" && j.kind !== "listen" ? el("button", { type: "button", text: "open", onclick: () => { localStorage.setItem(`izdat.job.${page[j.kind]}`, j.id); location.hash = page[j.kind]; watch(page[j.kind], j.id); } }) : null,
-      el("button", { type: "button", class: "danger", text: "delete", onclick: async () => {
+      j.state === "done" && j.kind !== "listen" ? el("button", { type: "button", text: "open", "aria-label": `open ${j.title}`, onclick: () => open(j) }) : null,
+      el("button", { type: "button", class: "danger", text: "delete", "aria-label": `delete ${j.title}`, onclick: async () => {
         if (!confirm("Delete this result and its files?")) return;
         await api(`/api/jobs/${j.id}`, { method: "DELETE" }); loadShelf(); } })))));
   $("#shelf-empty").classList.toggle("hidden", jobs.length > 0);
@@ -428,6 +565,16 @@ async function main() {
     el("input", { type: "radio", name: "xray-kind", value, checked: i === 0 }), el("span", { text: label }))));
   xrays.addEventListener("change", () => $("#cut-xray-drop").classList.toggle("hidden", $("input[name=xray-kind]:checked").value !== "upload"));
   $$(".drop").forEach(setupDrop);
+  const dpi = $("#cut-form select[name=dpi]");
+  const dpiNote = () => {
+    const rb = state.info.read_back, note = $("#cut-dpi-note");
+    if (!rb || Number(dpi.value) >= rb.dpi) { note.classList.add("hidden"); return; }
+    const better = Array.from(dpi.options).map((o) => Number(o.value)).find((v) => v >= rb.dpi);
+    put(note, `At ${dpi.value} dpi the optical needle may not read this record back: its closest turns, ${rb.closest_turns_um} µm apart, need ${rb.dpi} dpi or more. The files to cut are the same at any dpi.`,
+      better ? el("button", { type: "button", class: "fix", text: `Use ${better} dpi`, onclick: () => { dpi.value = String(better); dpiNote(); } }) : null);
+    note.classList.remove("hidden");
+  };
+  dpi.addEventListener("change", dpiNote); dpi.addEventListener("input", dpiNote); dpiNote();
   if (!state.info.example_song) { $("#cut-example").remove(); $("#dub-example").remove(); }
   else {
     $("#cut-example").addEventListener("click", () => useExample("cut-song"));
@@ -437,7 +584,10 @@ async function main() {
   $("#dub-add").addEventListener("click", () => addDeck($("#dub-chain li:last-child select").value));
   $$("#ug-form input[type=range]").forEach((r) => {
     const out = $(`#ug-${r.name}-out`);
-    const show = () => { out.textContent = r.name === "pass_probability" ? Number(r.value).toFixed(2) : Number(r.value).toLocaleString(); };
+    const show = () => {
+      out.textContent = r.name === "pass_probability" ? Number(r.value).toFixed(2)
+        : r.name === "people" ? Number(r.value).toLocaleString("en-GB") : String(Number(r.value));   // a year is 1958, not 1,958
+    };
     r.addEventListener("input", show); show();
   });
 

@@ -1,0 +1,191 @@
+"""What the studio tells its user, through its HTTP API (issue 17's trust-breakers).
+
+* a song that does not fit the side is refused (or fails) in words, with fixes the page offers as
+  buttons, each one a setting that fits (no CLI flags, no speed the page cannot set);
+* a job asked for while an upload it could take is still arriving is refused (409): a cut started
+  then took the song chosen before;
+* the studio counts a record's turns as cut and play do: programme turns, record.json's own;
+* the Shelf tells results apart: distinct titles, a thumbnail, the figures and the size.
+"""
+
+import asyncio
+import io
+import json
+import re
+import time
+
+import numpy as np
+import pytest
+import soundfile
+
+from izdat.lathe import Lathe
+from izdat.studio import create_app
+
+httpx = pytest.importorskip("httpx")
+BASE = "http://127.0.0.1:8350"
+
+
+def _wav(seconds: float, rate: int = 8000, noise: bool = False) -> bytes:
+    n = int(seconds * rate)
+    if noise:
+        x = 0.5 * np.random.default_rng(0).standard_normal(n)
+    else:
+        x = 0.4 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)
+    buf = io.BytesIO()
+    soundfile.write(buf, x.astype(np.float32), rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
+class Page:
+    """The studio's own page, as an async client: its token and Origin on every change."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE, timeout=60)
+
+    async def __aenter__(self):
+        page = (await self.client.get("/")).text
+        token = re.search(r'<meta name="izdat-token" content="([^"]+)">', page).group(1)
+        self.client.headers.update({"X-Izdat-Token": token, "Origin": BASE})
+        return self.client
+
+    async def __aexit__(self, *exc):
+        await self.client.aclose()
+        self.app.state.studio.jobs.close()
+
+
+async def _upload(client, body, name="song.wav", kind="audio"):
+    r = await client.post(f"/api/uploads/{kind}", content=body,
+                          headers={"Content-Type": "application/octet-stream", "X-Filename": name})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def _wait(client, job_id, timeout=90):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        job = (await client.get(f"/api/jobs/{job_id}")).json()
+        if job["state"] not in ("queued", "running"):
+            return job
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+def _holds(settings: dict, seconds: float) -> bool:
+    """Whether the lathe of these Cut-page settings holds ``seconds`` at its nominal pitch."""
+    d = settings["diameter_mm"]
+    lathe = Lathe(rpm=settings["rpm"], diameter_mm=d, inner_radius_mm=settings.get("inner_radius_mm") or round(min(52.0, 0.2 * d), 1))
+    return lathe.capacity_s() >= min(seconds, settings.get("trim_s") or seconds)
+
+
+def _no_cli_words(text: str) -> None:
+    assert "--" not in text and "≤" not in text and "Traceback" not in text, text
+
+
+def test_a_song_too_long_is_refused_with_fixes_that_each_fit(tmp_path):
+    """A 60 s song on a 70 mm side at 78 rpm (32.6 s): refused before any job; the fixes are the first
+    32 s, 33⅓ rpm (45 holds only 56 s) and a 110 mm disc; each, sent as the page sends it, is taken (202)."""
+    async def go():
+        async with Page(create_app(tmp_path, workers=1)) as c:
+            song = await _upload(c, _wav(60.0), "long.wav")
+            base = {"song": song, "rpm": 78, "diameter_mm": 70, "dpi": 150}
+            r = await c.post("/api/jobs/cut", json=base)
+            assert r.status_code == 400, r.text
+            body = r.json()
+            assert body["error"] == "the song lasts 1:00 but a 70 mm side at 78 rpm holds 0:32"
+            _no_cli_words(body["error"])
+            labels = [f["label"] for f in body["fixes"]]
+            assert labels == ["Cut only the first 32 s", "Cut at 33⅓ rpm", "Use a 110 mm disc"], labels
+            assert (await c.get("/api/jobs")).json() == []
+            for fix in body["fixes"]:
+                settings = {**base, **fix["set"]}
+                assert _holds(settings, 60.0), settings
+                taken = await c.post("/api/jobs/cut", json=settings)
+                assert taken.status_code == 202, (fix, taken.text)
+                await c.delete(f"/api/jobs/{taken.json()['id']}")
+    asyncio.run(go())
+
+
+def test_a_song_the_variable_pitch_cannot_fit_fails_with_fixes(tmp_path):
+    """20 s of loud noise on a 50 mm side: the pitch plan is what refuses it, inside the job; the job's
+    failure says so in the page's words, with fixes (the trim under the 14 s the side holds)."""
+    async def go():
+        async with Page(create_app(tmp_path, workers=1)) as c:
+            song = await _upload(c, _wav(20.0, noise=True), "noise.wav")
+            r = await c.post("/api/jobs/cut", json={"song": song, "diameter_mm": 50, "dpi": 150})
+            assert r.status_code == 202, r.text
+            job = await _wait(c, r.json()["id"])
+            assert job["state"] == "failed"
+            assert job["error"] == "the song lasts 0:20 but a 50 mm side at 78 rpm holds 0:14", job["error"]
+            _no_cli_words(job["error"])
+            fixes = {k: v for f in job["fixes"] for k, v in f["set"].items()}
+            assert fixes["trim_s"] == 14 and fixes["rpm"] == 33.333 or fixes["rpm"] == 45, fixes
+            assert _holds({"rpm": 78, "diameter_mm": fixes["diameter_mm"]}, 20.0)
+    asyncio.run(go())
+
+
+def test_no_job_starts_while_an_upload_it_could_take_is_arriving(tmp_path):
+    """The page had a song; a second one (long.wav) is half received when Cut is asked for: refused
+    (409) naming it, and a dub too; once it has arrived, the cut of the new song is taken."""
+    async def go():
+        app = create_app(tmp_path, workers=1)
+        async with Page(app) as c:
+            old = await _upload(c, _wav(1.0), "short.wav")
+            data = _wav(3.0)
+            release = asyncio.Event()
+
+            async def slow():
+                yield data[: len(data) // 2]
+                await release.wait()
+                yield data[len(data) // 2:]
+            task = asyncio.create_task(c.post("/api/uploads/audio", content=slow(), headers={
+                "Content-Type": "application/octet-stream", "X-Filename": "long.wav", "Content-Length": str(len(data))}))
+            for _ in range(500):
+                await asyncio.sleep(0.01)
+                if app.state.studio.uploads.arriving:
+                    break
+            r = await c.post("/api/jobs/cut", json={"song": old, "diameter_mm": 90, "dpi": 150})
+            assert r.status_code == 409, r.text
+            assert r.json()["error"] == ("long.wav is still uploading (23 of 47 KiB received), so the song or X-ray "
+                                         "chosen before it would be used; start again once the upload has finished"), r.text
+            dub = await c.post("/api/jobs/dub", json={"song": old, "chain": ["vesna"], "trim_s": 1})
+            assert dub.status_code == 409 and "long.wav" in dub.json()["error"]
+            assert (await c.get("/api/jobs")).json() == []          # nothing started
+            release.set()
+            up = await task
+            assert up.status_code == 201, up.text
+            taken = await c.post("/api/jobs/cut", json={"song": up.json()["id"], "diameter_mm": 90, "dpi": 150})
+            assert taken.status_code == 202, taken.text
+            assert taken.json()["params"]["song_name"] == "long.wav"
+            await c.delete(f"/api/jobs/{taken.json()['id']}")
+    asyncio.run(go())
+
+
+def test_turns_are_programme_turns_and_the_shelf_tells_results_apart(tmp_path):
+    """A 1.5 s cut at 78 rpm: 1.95 programme turns, record.json's own figure (cut and play print it);
+    the Shelf's entry has the record's preview, the figures, the files' size and a title naming the
+    trim and the dpi, so two cuts of one song differ."""
+    async def go():
+        async with Page(create_app(tmp_path, workers=1)) as c:
+            r = await c.post("/api/jobs/cut", json={"song": "example", "diameter_mm": 90, "dpi": 150, "trim_s": 1.5})
+            assert r.status_code == 202, r.text
+            job = await _wait(c, r.json()["id"])
+            assert job["state"] == "done", job
+            rec = job["result"]["record"]
+            meta = json.loads((await c.get(f"/api/jobs/{job['id']}/files/record.json")).content)
+            assert rec["programme_turns"] == round(meta["programme_turns"], 1)
+            assert abs(rec["programme_turns"] - 1.5 * 78 / 60) < 0.06
+            assert "turns" not in rec
+            # the optical needle refuses a 150 dpi picture: the page is offered a finer one as a button
+            opt = job["result"]["optical"]
+            assert "error" in opt and opt["fixes"] == [{"label": "Cut again at 800 dpi", "set": {"dpi": 800}}], opt
+            entry = next(j for j in (await c.get("/api/jobs")).json() if j["id"] == job["id"])
+            assert entry["title"] == "the example song (first 1.5 s) at 78 rpm, 90 mm, 150 dpi"
+            assert entry["thumb"] == "record-preview.png"
+            thumb = await c.get(f"/api/jobs/{job['id']}/files/{entry['thumb']}")
+            assert thumb.content.startswith(b"\x89PNG")
+            assert entry["summary"].startswith(f"1.5 s in {rec['programme_turns']:g} programme turns · blumlein · 150 dpi")
+            files = tmp_path / "jobs" / job["id"] / "files"
+            assert entry["bytes"] == sum(f.stat().st_size for f in files.iterdir())
+            assert entry["bytes"] > 100_000
+    asyncio.run(go())
