@@ -17,6 +17,7 @@ import time
 import numpy as np
 import pytest
 import soundfile
+from PIL import Image
 
 from izdat.lathe import Lathe
 from izdat.studio import create_app
@@ -162,12 +163,15 @@ def test_no_job_starts_while_an_upload_it_could_take_is_arriving(tmp_path):
 
 
 def test_turns_are_programme_turns_and_the_shelf_tells_results_apart(tmp_path):
-    """A 1.5 s cut at 78 rpm: 1.95 programme turns, record.json's own figure (cut and play print it);
-    the Shelf's entry has the record's preview, the figures, the files' size and a title naming the
-    trim and the dpi, so two cuts of one song differ."""
+    """A 1.5 s cut at 78 rpm: 1.95 programme turns, record.json's own figure (cut prints it), and the
+    optical needle's read-back counts the same turns (as play prints them); its tracking picture is
+    drawn in play --report's colours. The Shelf's entry has the record's preview, the figures, the
+    files' size and a title naming the trim and the dpi, so two cuts of one song differ."""
+    from izdat.studio.work import TRACK_COLOURS
+
     async def go():
         async with Page(create_app(tmp_path, workers=1)) as c:
-            r = await c.post("/api/jobs/cut", json={"song": "example", "diameter_mm": 90, "dpi": 150, "trim_s": 1.5})
+            r = await c.post("/api/jobs/cut", json={"song": "example", "diameter_mm": 60, "dpi": 800, "trim_s": 1.5})
             assert r.status_code == 202, r.text
             job = await _wait(c, r.json()["id"])
             assert job["state"] == "done", job
@@ -176,16 +180,30 @@ def test_turns_are_programme_turns_and_the_shelf_tells_results_apart(tmp_path):
             assert rec["programme_turns"] == round(meta["programme_turns"], 1)
             assert abs(rec["programme_turns"] - 1.5 * 78 / 60) < 0.06
             assert "turns" not in rec
-            # the optical needle refuses a 150 dpi picture: the page is offered a finer one as a button
-            opt = job["result"]["optical"]
-            assert "error" in opt and opt["fixes"] == [{"label": "Cut again at 800 dpi", "set": {"dpi": 800}}], opt
+            tracking = job["result"]["optical"]["tracking"]
+            assert abs(tracking["programme_turns"] - rec["programme_turns"]) <= 0.1, tracking
+            png = Image.open(io.BytesIO((await c.get(f"/api/jobs/{job['id']}/files/tracking.png")).content)).convert("RGB")
+            colours = {tuple(c) for c in np.asarray(png).reshape(-1, 3)[::7]}
+            assert TRACK_COLOURS["measured"] in colours and (90, 220, 255) not in colours
             entry = next(j for j in (await c.get("/api/jobs")).json() if j["id"] == job["id"])
-            assert entry["title"] == "the example song (first 1.5 s) at 78 rpm, 90 mm, 150 dpi"
+            assert entry["title"] == "the example song (first 1.5 s) at 78 rpm, 60 mm, 800 dpi"
             assert entry["thumb"] == "record-preview.png"
             thumb = await c.get(f"/api/jobs/{job['id']}/files/{entry['thumb']}")
             assert thumb.content.startswith(b"\x89PNG")
-            assert entry["summary"].startswith(f"1.5 s in {rec['programme_turns']:g} programme turns · blumlein · 150 dpi")
+            assert entry["summary"].startswith(f"1.5 s in {rec['programme_turns']:g} programme turns · blumlein · 800 dpi")
             files = tmp_path / "jobs" / job["id"] / "files"
             assert entry["bytes"] == sum(f.stat().st_size for f in files.iterdir())
             assert entry["bytes"] > 100_000
     asyncio.run(go())
+
+
+def test_a_picture_too_coarse_to_read_back_is_offered_a_finer_one():
+    """The reader's own sentence at 150 dpi asks for 500 DPI; the closest turns a variable pitch cuts
+    (140 µm) need 726, so the button offers the page's 800."""
+    from izdat.studio.work import _dpi_fixes, read_back_dpi
+    said = ("the picture is too coarse to read the groove: at 150 DPI its 120 µm 0.7 px across, too few to tell "
+            "the turns and their modulation apart (1% of it followed; scan it at 500 DPI or more)")
+    assert read_back_dpi() == {"dpi": 726, "closest_turns_um": 140.0}
+    assert _dpi_fixes(said, 150) == [{"label": "Cut again at 800 dpi", "set": {"dpi": 800}}]
+    assert _dpi_fixes(said.replace("500 DPI", "1000 DPI"), 800) == [{"label": "Cut again at 1200 dpi", "set": {"dpi": 1200}}]
+    assert _dpi_fixes("the picture holds no readable groove", 800) == []

@@ -178,9 +178,16 @@ def _save_audio(audio, path: Path) -> dict:
     return {"file": path.name, "seconds": round(audio.duration_s, 3)}
 
 
+#: The tracking picture's colours (RGB), those of ``izdat play --report`` (izdat/cli/play.py) for the
+#: programme, dimmed outside it; the page's legend (studio.css ``.sw-*``) shows the same.
+TRACK_COLOURS = {"measured": (40, 220, 60), "coasted": (240, 40, 40),
+                 "measured outside": (40, 110, 50), "coasted outside": (130, 50, 45)}
+
+
 def _tracking_overlay(picture: Path, groove, out: Path) -> dict:
-    """Draw the groove the optical needle followed over a preview of the picture: measured samples
-    in cyan, samples it coasted over (dust, scratches, lost track) in red."""
+    """Draw the groove the optical needle followed over a preview of the picture in the colours of
+    ``izdat play --report`` (:data:`TRACK_COLOURS`): measured samples green, samples it coasted over
+    (dust, scratches, lost track) red, the lead-in, lead-out and locked groove dimmed."""
     from PIL import Image, ImageDraw
     small, scale = _preview(picture, out.with_name("tracking-base.png"))
     out.with_name("tracking-base.png").unlink()
@@ -199,9 +206,7 @@ def _tracking_overlay(picture: Path, groove, out: Path) -> dict:
     ok = groove.trusted[i]
     prog = (i >= groove.program_start) & (i < groove.program_end)
     for k in range(len(i) - 1):
-        colour = (90, 220, 255) if ok[k] else (255, 70, 60)
-        if not prog[k]:
-            colour = (70, 110, 130) if ok[k] else (150, 60, 50)
+        colour = TRACK_COLOURS[("measured" if ok[k] else "coasted") + ("" if prog[k] else " outside")]
         draw.line([(x[k], y[k]), (x[k + 1], y[k + 1])], fill=colour, width=width)
     base.save(out, format="PNG")
     trusted = groove.trusted[groove.program_start:groove.program_end]
