@@ -268,6 +268,8 @@ def test_dub_with_a_tape_and_storage_writes_them_into_chain_json(tmp_path):
 def test_measure_shows_the_tape(monkeypatch, capsys):
     code, text = _izdat(monkeypatch, capsys, "measure", "--deck", "elektronika-302", "--tape", "foo")
     assert code == 2 and "unknown tape 'foo'" in text
+    code, text = _izdat(monkeypatch, capsys, "measure", "--wav", "x.wav", "--tape", "chrome")
+    assert code == 2 and "--tape loads a tape into --deck" in text
     r = runner.invoke(app, ["tapes", "--json"])
     assert r.exit_code == 0 and [t["name"] for t in json.loads(r.output)] == list(TAPES)
     r = runner.invoke(app, ["measure", "--deck", "elektronika-302", "--tape", "tdk-ad"])

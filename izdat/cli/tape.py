@@ -275,6 +275,8 @@ def measure(
     if (deck is None) == (wav is None):
         raise TapeError("give either --deck or --wav (one of them)")
     if wav is not None:
+        if tape is not None:
+            raise TapeError("--tape loads a tape into --deck; a --wav recording is measured as it is")
         _measure_wav(wav, tone, as_json)
         return
     if not 1 <= generations <= 50:
