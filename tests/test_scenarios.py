@@ -11,7 +11,7 @@ import pytest
 
 from izdat.underground import build_society, load_scenario, simulate
 from izdat.underground.scenario import default_scenario, shipped_scenarios
-from izdat.underground.simulate import C_FAKE, C_FATE, C_GIVER, C_MEDIUM, C_OWNER, F_ENDED, F_MADE
+from izdat.underground.simulate import C_FAKE, C_FATE, C_GIVER, C_MAKER, C_MEDIUM, C_OWNER, F_ENDED, F_MADE, F_PRICE
 from izdat.underground.society import _DECK_SMUGGLED, DAYS_PER_YEAR, calendar_day
 from izdat.underground.summary import measures
 
@@ -144,6 +144,11 @@ def test_czechoslovakia_has_no_bone_era_and_hunts_tapes_from_1976(runs):
         bard = history.titles[history.titles[:, 1] == 3]
         assert bard.size and bard[:, 0].min() >= calendar_day(1969)               # the underground bands from 1969
         assert (society.role == 2).sum() and set(society.city[society.role == 2]) <= {0, 1}   # labels: Prague, Brno
+    # the labels (dealers) dub and sell from 1976 only: no dealer's 3-rouble tape before, many after
+    sold = np.concatenate([history.cf[(history.ci[:, C_MAKER] >= 0) & (society.role[np.maximum(history.ci[:, C_MAKER], 0)] == 2)
+                                      & (history.cf[:, F_PRICE] == sc["money"]["tape_dealer_rub"]), F_MADE]
+                           for society, history, sc in cs])
+    assert sold.size > 50 and sold.min() >= calendar_day(1976)
     before, after = _tape_confiscation_rate(cs, 1966, 1976), _tape_confiscation_rate(cs, 1976, 1989)
     assert 2.0 < after / before < 6.0                                            # x3 from 1976
     rec85 = np.mean([measures(h, s, sc)["recorders_1985"] for s, h, sc in cs])

@@ -128,6 +128,7 @@ SCENARIO_LIMITS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("sources", "tourist_per_year"): (0, 100, "titles a year"),
     ("sources", "tourist_from"): (*SCENARIO_YEARS, ""),
     ("sources", "dealer_share"): (0, 1, ""),
+    ("sources", "dealers_from"): (*SCENARIO_YEARS, ""),
     ("sources", "radio_per_year"): (0, 100, "titles a year"),
     ("sources", "bard_per_year"): (0, 100, "titles a year"),
     ("sources", "bard_from"): (*SCENARIO_YEARS, ""),

@@ -309,7 +309,8 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
         t = t0
         while True:
             # schedule hand-overs from stack_p holding copy stack_c at time t
-            mult = P[1] if role[stack_p] >= 2 else 1.0      # dealers and cutters sell, to more people
+            # dealers (from sources.dealers_from) and cutters sell, to more people
+            mult = P[1] if role[stack_p] == 3 or (role[stack_p] == 2 and t >= P[38]) else 1.0
             pp = min(P[0] * mult * 0.5 ** ((t - t0) / P[3]), 1.0)
             c_end = min(cf[stack_c, F_ENDED], end_day)
             e0 = indptr[stack_p]
@@ -402,7 +403,7 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                 if mode == 0:
                     # --- a tape dub
                     q_has = people[q].rec <= t
-                    if q_has and role[q] == 2:
+                    if q_has and role[q] == 2 and t >= P[38]:
                         maker, price = q, P[9]
                     elif q_has and ci[cc, C_OWNER] == q:
                         maker, price = q, P[10]
@@ -542,7 +543,7 @@ def _engine(seed, indptr, indices, city, household, role, people, rec_day, hh_de
                 cf[k, F_ENDED] = ended
                 if fate == 2:  # confiscated: perhaps an arrest
                     owner = r
-                    pa = P[15] if role[owner] >= 2 else P[14]
+                    pa = P[15] if role[owner] == 3 or (role[owner] == 2 and ended >= P[38]) else P[14]
                     if ended >= P[34]:
                         pa *= P[35]       # the state eases
                     if np.random.random() < pa:
@@ -623,7 +624,8 @@ def _founding(scenario: Scenario, society: Society, start_year: int, end_year: i
 
 def _params(scenario: Scenario, end_day: float) -> tuple[np.ndarray, np.ndarray]:
     sp, med, money, st, src = scenario["spread"], scenario["media"], scenario["money"], scenario["state"], scenario["sources"]
-    P = np.zeros(38)
+    P = np.zeros(39)
+    P[38] = day_of_year(src["dealers_from"])
     P[34] = day_of_year(st["eases_from"])
     P[35] = st["eased_factor"]
     P[36] = money["bone_two_sided_rub"]
