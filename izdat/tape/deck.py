@@ -431,7 +431,7 @@ class TapeDeck:
         t1, t2 = self._t1_t2()
         return heads.record_chain(float(fs_hz), t1, t2, min(p.boost_hz, 0.42 * fs_hz), p.boost_db,
                                   p.boost_q, p.speed_m_s, self.effective_bias if bias is None else float(bias),
-                                  p.depth_m, p.record_zone_m, self.tape.coating_key)
+                                  p.depth_m, p.record_zone_m, self.tape.coating_key, self._zone_m)
 
     def playback_chain(self, fs_hz: float, azimuth_error_rad: float) -> heads.LinearChain:
         p = self.preset

@@ -149,11 +149,14 @@ def _loss_fir(fs_hz, speed_m_s, spacing_m, depth_m, gap_m, track_width_m, angle_
     return taps / taps.sum() * mag[0]
 
 
-#: Distance the recording zone (where the bias field falls to the switching fields) moves away from
-#: the record gap per unit of bias above the optimum, m (it is proportional to the bias current,
-#: Bertram 1994 §9; 0.3 µm per unit, assumption). Its loss e^(−k·Δx) is the over-bias treble loss;
-#: under-bias moves it nearer the gap and gives treble back.
-ZONE_M_PER_BIAS = 0.3e-6
+#: The recording zone (where the bias field falls to the switching fields) lies ``record_zone_m``
+#: past the record gap at the optimum bias and moves with the bias current, Δx = zone·(b − 1)
+#: (the head field falls about as 1/x beyond the gap, so the distance where it equals the switching
+#: field grows in proportion to the current; Bertram 1994 §9). Its loss e^(−k·Δx) is the over-bias
+#: treble loss; under-bias moves the zone nearer the gap and gives treble back, but the zone stops
+#: at the gap's edge: Δx ≥ −UNDER_BIAS_ZONE_FLOOR·zone (assumption). Issue 16 item 2: with a fixed
+#: 0.3 µm per unit of bias, 2× over-bias cost only 1.7 dB of 10 kHz re 315 Hz at 9.53 cm/s.
+UNDER_BIAS_ZONE_FLOOR = 0.35
 #: The most treble current the record amplifier adds to make up that loss, dB.
 ZONE_BOOST_MAX_DB = 20.0
 
@@ -191,13 +194,14 @@ def zone_loss(f_hz, speed_m_s, zone_m):
     return np.abs((1 + 1j * w / wz) / (1 + 1j * w / wp))
 
 
-def bias_response(f_hz, speed_m_s, bias, depth_m, coating=()):
+def bias_response(f_hz, speed_m_s, bias, depth_m, coating=(), zone_m=0.0):
     """Record-side response (linear, real) of ``bias`` against the optimum, normalised to 1 at f → 0
     (the sensitivity change itself is in the recording's table).
 
     The coating's depth layers (spread over 2·``depth_m``) record with their own small-signal
     sensitivity at this bias (:func:`izdat.tape.preisach.layer_sensitivity`: the deep layers are
-    biased last) and are read through e^(−k·y); the recording zone moves e^(−k·Δx) with the bias.
+    biased last) and are read through e^(−k·y); the recording zone (``zone_m`` past the gap at the
+    optimum) moves Δx = zone_m·(b − 1) with the bias (at least −UNDER_BIAS_ZONE_FLOOR·zone_m): e^(−k·Δx).
     ``coating`` is ``(sigma, spread_i)`` of the tape's coating (:class:`izdat.tape.preisach.BiasedRecording`;
     empty: the default coating).
     """
@@ -210,7 +214,8 @@ def bias_response(f_hz, speed_m_s, bias, depth_m, coating=()):
         ratio = (read @ sb) / (read @ s1) * (np.sum(s1) / np.sum(sb))
     else:
         ratio = np.ones_like(k)
-    return ratio * np.exp(-k * ZONE_M_PER_BIAS * (bias - 1.0))
+    shift = zone_m * max(float(bias) - 1.0, -UNDER_BIAS_ZONE_FLOOR)
+    return ratio * np.exp(-k * shift)
 
 
 def _fir(mag):
@@ -231,7 +236,7 @@ def after_zone_chain(fs_hz, speed_m_s, zone_m):
 
 @functools.lru_cache(maxsize=256)
 def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q, speed_m_s=0.0, bias=1.0,
-                 depth_m=1e-6, zone_m=0.0, coating=()):
+                 depth_m=1e-6, zone_m=0.0, coating=(), tape_zone_m=None):
     """Record equalisation: the standard flux curve times the maker's treble boost (peaking), and
     the treble change of ``bias`` against the optimum (:func:`bias_response`; none at the optimum,
     where the record-side losses are folded into the aligned boost, module docstring).
@@ -253,7 +258,8 @@ def record_chain(fs_hz, t1_us, t2_us, boost_hz, boost_db, boost_q, speed_m_s=0.0
     if speed_m_s > 0 and zone_m > 0:  # the treble current that makes up the record-zone loss
         sos.append(zone_shelf_sos(fs_hz, speed_m_s, zone_m, invert=True))
     if speed_m_s > 0 and bias != 1.0:  # the bias's change of treble
-        fir = _fir(bias_response(np.fft.rfftfreq(512, 1 / fs_hz), speed_m_s, bias, depth_m, coating))
+        fir = _fir(bias_response(np.fft.rfftfreq(512, 1 / fs_hz), speed_m_s, bias, depth_m, coating,
+                                 zone_m if tape_zone_m is None else tape_zone_m))
     return LinearChain(np.concatenate(sos), fir, fs_hz)
 
 
