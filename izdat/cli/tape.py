@@ -14,7 +14,7 @@ from izdat.cli._app import app
 from izdat.files import check_output_file, check_output_folder, staged_folder
 from izdat.progress import console, progress
 from izdat.tape.deck import TapeDeck, TapeError, known_deck
-from izdat.tape.formulations import STORED_YEARS_MAX, TAPES, known_tape, store
+from izdat.tape.formulations import STORED_YEARS_MAX, TAPES, store
 from izdat.tape.presets import PRESETS
 
 #: Most generations one command will copy (a real chain rarely passed 10).

@@ -30,7 +30,6 @@ import scipy.signal as sps
 
 from izdat._check import _typed, check_int, check_number
 from izdat.audio import Audio
-from izdat.errors import IzdatError
 import functools
 
 from izdat.tape import heads, preisach
