@@ -106,10 +106,10 @@ def test_the_studio_on_a_phone_and_from_the_keyboard(phone, studio, tmp_path):  
                                   "a.addEventListener('loadedmetadata', () => ok(a.duration)))") - 14) < 0.3
     _fits(page, "cut result")
 
-    # the zoom viewer from the keyboard: + zooms, arrows move, 0 fits
+    # the zoom viewer from the keyboard: + goes onto the music band, arrows move, 0 fits
     page.focus("#cut-result .stage")
     page.keyboard.press("+")
-    assert page.inner_text("#cut-result .zoom-level") == "160 %"
+    assert int(page.inner_text("#cut-result .zoom-level").rstrip(" %")) >= 400
     before = page.eval_on_selector("#cut-result .stage img", "i => i.style.transform")
     page.keyboard.press("ArrowRight")
     assert page.eval_on_selector("#cut-result .stage img", "i => i.style.transform") != before

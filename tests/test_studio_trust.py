@@ -180,6 +180,12 @@ def test_turns_are_programme_turns_and_the_shelf_tells_results_apart(tmp_path):
             assert rec["programme_turns"] == round(meta["programme_turns"], 1)
             assert abs(rec["programme_turns"] - 1.5 * 78 / 60) < 0.06
             assert "turns" not in rec
+            # the loupe's aim: midway across the music band, right of the centre; the time to cut the groove
+            band = rec["band"]
+            assert band["programme_mm"] == [round(meta["program_start_radius_mm"], 2), round(meta["program_end_radius_mm"], 2)]
+            assert 0.5 < band["aim"][0] < 1 and abs(band["aim"][1] - 0.5) < 0.01
+            cutting = rec["cutting"]
+            assert abs(cutting["seconds"] - cutting["groove_m"] * 1000 / cutting["feed_mm_min"] * 60) < 1
             tracking = job["result"]["optical"]["tracking"]
             assert abs(tracking["programme_turns"] - rec["programme_turns"]) <= 0.1, tracking
             png = Image.open(io.BytesIO((await c.get(f"/api/jobs/{job['id']}/files/tracking.png")).content)).convert("RGB")

@@ -230,6 +230,8 @@ def _read_back(picture: Path, meta: Path | None, out: Path, progress, lo: float,
         return {"error": str(exc)}
     progress(lo + 0.7 * (hi - lo), "optical needle: tracking report")
     result = {"audio": _save_audio(audio, out / "optical.wav")}
+    spectrogram(audio, out / "sound-optical.png", "optical read-back")
+    result["audio"]["sonogram"] = "sound-optical.png"
     result["tracking"] = _tracking_overlay(picture, groove, out / "tracking.png")
     return result
 
@@ -312,6 +314,10 @@ def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
     progress(0.66, "gramophone: needle in the groove")
     heard = Gramophone(seed=params["seed"], plays=params.get("plays", 0))(record)
     gramophone = _save_audio(heard, out / "gramophone.wav")
+    progress(0.7, "pictures of the sound")
+    spectrogram(load(out / "preview.wav"), out / "sound-cut.png", "the groove as cut (clean preview)")
+    spectrogram(heard, out / "sound-gramophone.png", "gramophone")
+    gramophone["sonogram"] = "sound-gramophone.png"
     optical = _read_back(out / "record.png", out / "record.json", out, progress, 0.75, 0.98)
     if "error" in optical:
         optical["fixes"] = _dpi_fixes(optical["error"], params["dpi"])
@@ -325,8 +331,37 @@ def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
                 "programme_turns": round(record.programme_turns, 1), "eq": record.eq.name, "dpi": params["dpi"],
                 "limiter": record.limiter.summary(),
                 "xray": {"file": xray_name} if xray_name else info.get("xray"),
-                "pitch_um": info["pitch"]},
-            "preview": {"file": "preview.wav"}, "gramophone": gramophone, "optical": optical}
+                "pitch_um": info["pitch"], "band": _band(info), "cutting": _cutting(info)},
+            "preview": {"file": "preview.wav", "sonogram": "sound-cut.png"}, "gramophone": gramophone,
+            "optical": optical}
+
+
+def _band(info: dict) -> dict | None:
+    """Where the music lies on the picture, for the page's loupe: the radii (mm) of the lead-in's
+    start, the programme's ends and the locked groove, and the point (fractions of the picture's width
+    and height) midway across the programme band, right of the spiral's centre."""
+    try:
+        pic = info["picture"]
+        px_mm = pic["dpi"] / 25.4
+        mid = (info["program_start_radius_mm"] + info["program_end_radius_mm"]) / 2
+        cx, cy = pic["spiral_centre_px"]
+        return {"lead_in_mm": round(info["groove_start_radius_mm"], 2),
+                "programme_mm": [round(info["program_start_radius_mm"], 2), round(info["program_end_radius_mm"], 2)],
+                "locked_mm": round(info["locked_groove_radius_mm"], 2),
+                "aim": [round((cx + mid * px_mm) / pic["width_px"], 4), round(cy / pic["height_px"], 4)],
+                "width": round((info["program_start_radius_mm"] - info["program_end_radius_mm"]) * px_mm / pic["width_px"], 5)}
+    except (KeyError, TypeError, ZeroDivisionError):
+        return None
+
+
+def _cutting(info: dict) -> dict | None:
+    """The groove's length (m) and the time (s) to cut it at the G-code's feed, from record.json."""
+    fab = info.get("fabrication") or {}
+    try:
+        return {"groove_m": round(fab["groove_length_mm"] / 1000, 2), "seconds": round(fab["cutting_time_s"]),
+                "feed_mm_min": fab["gcode"]["feed_mm_min"]}
+    except (KeyError, TypeError):
+        return None
 
 
 # -- play -----------------------------------------------------------------------------------------
@@ -356,29 +391,10 @@ def play(params: dict, out: Path, progress, data_dir: Path) -> dict:
 
 
 def spectrogram(audio, path: Path, title: str) -> None:
-    """A spectrogram PNG (matplotlib, Agg) in the studio's dark-room colours."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    x = audio.mono().samples
-    fs = audio.sample_rate
-    fig, ax = plt.subplots(figsize=(7.2, 2.4), dpi=100)
-    fig.patch.set_facecolor("#0c1014")
-    ax.set_facecolor("#0c1014")
-    nfft = 2048
-    ax.specgram(x + 1e-9, NFFT=nfft, Fs=fs, noverlap=nfft // 2, cmap="bone", vmin=-130, vmax=-20, scale="dB")
-    ax.set_ylim(0, min(fs / 2, 20_000))
-    ax.set_yticks([0, 5000, 10000, 15000, 20000][: 1 + int(min(fs / 2, 20_000) // 5000)])
-    ax.set_yticklabels([f"{t // 1000} k" if t else "0" for t in ax.get_yticks().astype(int)])
-    ax.set_xlabel("seconds", color="#8fa3ad", fontsize=8)
-    ax.set_ylabel("Hz", color="#8fa3ad", fontsize=8)
-    ax.set_title(title, color="#d9e6ea", fontsize=9, loc="left")
-    ax.tick_params(colors="#8fa3ad", labelsize=7)
-    for spine in ax.spines.values():
-        spine.set_color("#2a343b")
-    fig.tight_layout()
-    fig.savefig(path, format="png", facecolor=fig.get_facecolor())
-    plt.close(fig)
+    """A waveform over a log-frequency spectrogram in dB re the loudest bin, labelled axes and a colour
+    scale (:func:`izdat.sonogram.sonogram_png`, the demo page's pictures), as a PNG 900 px wide."""
+    from izdat.sonogram import sonogram_png
+    path.write_bytes(sonogram_png(audio, title, width_px=900))
 
 
 def dub(params: dict, out: Path, progress, data_dir: Path) -> dict:

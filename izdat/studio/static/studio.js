@@ -260,7 +260,9 @@ async function cancelJob(page, id) {
 
 /* ---------------------------------------------------------------- zoomable picture */
 
-function viewer(preview, full, caption, legend) {
+/* A zoomable picture. ``aim`` ([x, y] as fractions of the picture, and the width of what to see) is
+   where the first "+" goes: the music band of a record, not its centre hole. */
+function viewer(preview, full, caption, legend, aim) {
   const img = el("img", { src: preview, alt: caption, draggable: "false" });
   const stage = el("div", { class: "stage", tabindex: "0", role: "img", "aria-label": `${caption}; keys: + and − zoom, arrows move, 0 fits` }, img);
   const level = el("span", { class: "zoom-level", text: "100 %" });
@@ -287,10 +289,19 @@ function viewer(preview, full, caption, legend) {
   stage.addEventListener("pointerup", () => { drag = null; stage.classList.remove("grab"); });
   stage.addEventListener("dblclick", (e) => { const r = stage.getBoundingClientRect(); zoomAt(2.5, e.clientX - r.left, e.clientY - r.top); });
   const centre = () => { const r = stage.getBoundingClientRect(); return [r.width / 2, r.height / 2]; };
+  /* the first step in goes onto ``aim``, centred, near enough to see the band; later ones zoom about the view's centre */
+  const zoomIn = () => {
+    if (!aim || s > 1) { zoomAt(1.6, ...centre()); return; }
+    const r = stage.getBoundingClientRect();
+    s = Math.min(12, Math.max(4, 0.25 / Math.max(aim[2] || 0.02, 0.005)));
+    x = Math.min(0, Math.max(r.width * (1 - s), r.width / 2 - aim[0] * r.width * s));
+    y = Math.min(0, Math.max(r.height * (1 - s), r.height / 2 - aim[1] * r.height * s));
+    apply();
+  };
   stage.addEventListener("keydown", (e) => {
     const r = stage.getBoundingClientRect(), step = 0.1 * r.width;
     const moves = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
-    if (e.key === "+" || e.key === "=") zoomAt(1.6, ...centre());
+    if (e.key === "+" || e.key === "=") zoomIn();
     else if (e.key === "-" || e.key === "_") zoomAt(1 / 1.6, ...centre());
     else if (e.key === "0") { s = 1; x = 0; y = 0; apply(); }
     else if (moves[e.key] && s > 1) {
@@ -301,7 +312,7 @@ function viewer(preview, full, caption, legend) {
     e.preventDefault();
   });
   const tools = el("div", { class: "zoom-tools" },
-    el("button", { type: "button", title: "zoom in", class: "zoom-in", text: "+", onclick: () => zoomAt(1.6, ...centre()) }),
+    el("button", { type: "button", title: aim ? "zoom in (first onto the music band)" : "zoom in", class: "zoom-in", text: "+", onclick: () => zoomIn() }),
     el("button", { type: "button", title: "zoom out", text: "−", onclick: () => zoomAt(1 / 1.6, ...centre()) }),
     el("button", { type: "button", title: "whole record", text: "fit", onclick: () => { s = 1; x = 0; y = 0; apply(); } }),
     level,
@@ -310,10 +321,28 @@ function viewer(preview, full, caption, legend) {
     legend || null);
 }
 
-function player(title, src, note) {
+function player(title, src, note, sonogram) {
   return el("div", { class: "player" }, el("h3", { text: title }),
     el("audio", { controls: true, preload: "metadata", src }),
-    note ? el("p", { class: "note", text: note }) : null);
+    note ? el("p", { class: "note", text: note }) : null,
+    sonogram ? el("a", { href: sonogram, target: "_blank", rel: "noopener", class: "sono-link" },
+      el("img", { class: "sono", src: sonogram, alt: `waveform and spectrogram: ${title}`, loading: "lazy" })) : null);
+}
+
+/* A/B players with one playhead: starting any of them pauses the others and takes up where the
+   last one was (or where it was sought to), so the same bar is heard through each machine. */
+function linkPlayers(root) {
+  const audios = $$("audio", root);
+  let head = 0;
+  audios.forEach((a) => {
+    a.addEventListener("play", () => {
+      audios.forEach((b) => { if (b !== a && !b.paused) { head = b.currentTime; b.pause(); } });
+      if (Math.abs(a.currentTime - head) > 0.05 && (!a.duration || head < a.duration)) a.currentTime = head;
+    });
+    a.addEventListener("timeupdate", () => { if (!a.paused) head = a.currentTime; });
+    a.addEventListener("seeked", () => { head = a.currentTime; });
+  });
+  return root;
 }
 
 /* How much of the programme the needle measured, in words that add up (coasted over = the rest). */
@@ -330,6 +359,11 @@ function trackLegend() {
   const key = (cls, text) => el("span", { class: "key" }, el("i", { class: `swatch ${cls}` }), text);
   return el("p", { class: "legend" }, key("sw-ok", "measured"), key("sw-lost", "coasted over (dust, scratch, lost track)"),
     key("sw-out", "lead-in, lead-out and locked groove (not played)"));
+}
+
+function clock(seconds) {
+  const s = Math.round(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  return h ? `${h} h ${m} min` : m ? `${m} min ${s % 60} s` : `${s} s`;
 }
 
 function facts(rows) {
@@ -382,18 +416,26 @@ const RENDER = {
     const optical = opt.error
       ? el("div", { class: "player unavailable" }, el("h3", { text: "Optical read-back" }), el("p", { class: "note", text: opt.error }),
           fixButtons("cut", opt.fixes))
-      : player("Optical read-back", fileURL(id, opt.audio.file), `read from the picture at ${opt.tracking.dpi} dpi · ${measured(opt.tracking)}`);
+      : player("Optical read-back", fileURL(id, opt.audio.file), `read from the picture at ${opt.tracking.dpi} dpi · ${measured(opt.tracking)}`,
+        opt.audio.sonogram ? fileURL(id, opt.audio.sonogram) : null);
     const xr = rec.xray ? (rec.xray.kind ? `${rec.xray.kind} (built-in, seed ${rec.xray.seed})` : rec.xray.file) : "";
     put(out,
       el("div", { class: "record-head" }, el("h2", { text: `Bone record · ${r.song}` }),
          el("span", { class: "badge", text: `${rec.rpm.toFixed(rec.rpm % 1 ? 2 : 0)} rpm · ${rec.diameter_mm} mm` })),
-      viewer(fileURL(id, rec.preview), fileURL(id, rec.picture), `${rec.picture_size[0]} × ${rec.picture_size[1]} px at ${rec.dpi} dpi — scroll or double-click to zoom, drag to move`),
-      el("div", { class: "players" },
-        player("Gramophone", fileURL(id, r.gramophone.file), "steel needle, electric pickup, on fresh X-ray film"),
-        optical),
+      viewer(fileURL(id, rec.preview), fileURL(id, rec.picture), `${rec.picture_size[0]} × ${rec.picture_size[1]} px at ${rec.dpi} dpi — + goes onto the music band; scroll or double-click to zoom, drag to move`,
+        null, rec.band ? [...rec.band.aim, rec.band.width] : null),
+      linkPlayers(el("div", { class: "players" },
+        r.preview.sonogram ? player("The groove as cut", fileURL(id, r.preview.file), "the clean preview: what the lathe put in the groove",
+          fileURL(id, r.preview.sonogram)) : null,
+        player("Gramophone", fileURL(id, r.gramophone.file), "steel needle, electric pickup, on fresh X-ray film",
+          r.gramophone.sonogram ? fileURL(id, r.gramophone.sonogram) : null),
+        optical)),
+      el("p", { class: "muted ab", text: "One playhead: start any player and it takes up where the last one stopped." }),
       facts([["programme", `${rec.program_s} s in ${rec.programme_turns} programme turns`], ["curve", rec.eq],
              ["pitch", `${rec.pitch_um.min_um.toFixed(0)}–${rec.pitch_um.max_um.toFixed(0)} µm (${rec.pitch_um.law})`],
-             ["level", rec.limiter], ["X-ray", xr]]),
+             ["level", rec.limiter], ["X-ray", xr],
+             rec.band ? ["groove", `lead-in from ${rec.band.lead_in_mm} mm · music ${rec.band.programme_mm[0]}–${rec.band.programme_mm[1]} mm · lead-out to the locked groove at ${rec.band.locked_mm} mm`] : null,
+             rec.cutting ? ["to cut it", `${rec.cutting.groove_m} m of groove: ${clock(rec.cutting.seconds)} at ${rec.cutting.feed_mm_min} mm/min (the G-code's feed)`] : null]),
       el("h3", { text: "Files to cut it for real" }), downloads,
       opt.tracking ? el("details", { class: "tracking" }, el("summary", { text: "Tracking report of the optical needle" }),
         viewer(fileURL(id, opt.tracking.file), null, "the track the optical needle followed", trackLegend())) : null);
@@ -408,9 +450,9 @@ const RENDER = {
          el("span", { class: `badge ${t.confidence > 0.9 ? "good" : t.confidence > 0.5 ? "fair" : "poor"}`, text: `${(100 * t.confidence).toFixed(1)} % tracked` })),
       t.confidence < 0.5 ? el("p", { class: "warning", text: `The needle measured only ${(100 * t.confidence).toFixed(1)} % of the groove and coasted over the rest, so what plays is mostly guesswork. The red line shows where it went.` }) : null,
       viewer(fileURL(id, t.file), fileURL(id, r.preview), "the track the needle followed", trackLegend()),
-      el("div", { class: "players" }, player("What the groove holds", fileURL(id, r.audio.file), `${r.audio.seconds} s`)),
+      el("div", { class: "players" }, player("What the groove holds", fileURL(id, r.audio.file), `${r.audio.seconds} s`,
+        r.audio.sonogram ? fileURL(id, r.audio.sonogram) : null)),
       facts([["programme", `${t.seconds} s in ${t.programme_turns} programme turns`], ["measured", measured(t)], ["resolution", `${t.dpi} dpi`],
-             ["coasted", `${t.coasted_samples.toLocaleString()} of ${t.samples.toLocaleString()} samples`],
              ["spiral centre", `${t.centre_px[0]}, ${t.centre_px[1]} px`]]));
   },
 
@@ -421,11 +463,12 @@ const RENDER = {
     const row = (label, sub, audio, spec) => el("div", { class: "gen" },
       el("div", { class: "gen-head" }, el("span", { class: "gen-n", text: label }), el("span", { text: sub })),
       el("audio", { controls: true, preload: "none", src: fileURL(id, audio.file) }),
-      el("img", { class: "spec", src: fileURL(id, spec), alt: `spectrogram: ${sub}`, loading: "lazy" }));
+      el("img", { class: "spec", src: fileURL(id, spec), alt: `waveform and spectrogram: ${sub}`, loading: "lazy" }));
     put($("#dub-result"),
       el("div", { class: "record-head" }, el("h2", { text: `Tape copies · ${job.title}` })),
-      row("0", "the source", r.source.audio, r.source.spectrogram),
-      ...r.generations.map((g) => row(String(g.generation), g.title, g.audio, g.spectrogram)));
+      el("p", { class: "muted ab", text: "One playhead: start any generation and it takes up where the last one stopped." }),
+      linkPlayers(el("div", { class: "gens" }, row("0", "the source", r.source.audio, r.source.spectrogram),
+        ...r.generations.map((g) => row(String(g.generation), g.title, g.audio, g.spectrogram)))));
   },
 
   underground(job) {
