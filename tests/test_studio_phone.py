@@ -85,7 +85,11 @@ def test_the_studio_on_a_phone_and_from_the_keyboard(phone, studio, tmp_path):  
     assert "long.wav · WAV" in page.inner_text("#cut-song-name")
 
     # a minute on a 50 mm side: refused in words, the fixes as buttons; the trim cuts it
+    _until(page, "document.querySelector('#cut-side').textContent.includes('The song (1:00)')")
+    assert "about 44 min" in page.inner_text("#cut-side") or "to cut at 600 mm/min" in page.inner_text("#cut-side")
     page.fill("#cut-form input[name=diameter_mm]", "50")
+    _until(page, "document.querySelector('#cut-side').textContent.includes('does not fit')")
+    assert page.inner_text("#cut-side").startswith("This side holds 0:14 of music.")
     page.click("#cut-go")
     page.wait_for_selector("#cut-job .fix")
     said = page.inner_text("#cut-job .msg")

@@ -171,6 +171,9 @@ def test_turns_are_programme_turns_and_the_shelf_tells_results_apart(tmp_path):
 
     async def go():
         async with Page(create_app(tmp_path, workers=1)) as c:
+            said = (await c.get("/api/side", params={"song": "example", "rpm": 78, "diameter_mm": 60, "trim_s": 1.5})).json()
+            bad = await c.get("/api/side", params={"diameter_mm": 900})
+            assert bad.status_code == 400 and bad.json()["error"].startswith("diameter_mm must be between 50 and 420")
             r = await c.post("/api/jobs/cut", json={"song": "example", "diameter_mm": 60, "dpi": 800, "trim_s": 1.5})
             assert r.status_code == 202, r.text
             job = await _wait(c, r.json()["id"])
@@ -186,6 +189,11 @@ def test_turns_are_programme_turns_and_the_shelf_tells_results_apart(tmp_path):
             assert 0.5 < band["aim"][0] < 1 and abs(band["aim"][1] - 0.5) < 0.01
             cutting = rec["cutting"]
             assert abs(cutting["seconds"] - cutting["groove_m"] * 1000 / cutting["feed_mm_min"] * 60) < 1
+            # what the page said before cutting: the side's capacity, the turns, the groove and its time
+            assert said["capacity_s"] == round(Lathe(rpm=78, diameter_mm=60, inner_radius_mm=12).capacity_s(), 1)
+            assert said["fits"] and said["seconds"] == 1.5 and abs(said["programme_turns"] - 1.5 * 78 / 60) < 0.06
+            assert abs(said["groove_m"] / (meta["fabrication"]["groove_length_mm"] / 1000) - 1) < 0.03, said
+            assert abs(said["cutting_s"] / meta["fabrication"]["cutting_time_s"] - 1) < 0.03, said
             tracking = job["result"]["optical"]["tracking"]
             assert abs(tracking["programme_turns"] - rec["programme_turns"]) <= 0.1, tracking
             png = Image.open(io.BytesIO((await c.get(f"/api/jobs/{job['id']}/files/tracking.png")).content)).convert("RGB")

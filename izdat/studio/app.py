@@ -370,6 +370,35 @@ async def info(request: Request) -> JSONResponse:
         "max_upload_bytes": studio.uploads.max_bytes, "data_dir": str(studio.data_dir)})
 
 
+async def side(request: Request) -> JSONResponse:
+    """``GET /api/side?rpm=&diameter_mm=&song=&trim_s=``: what the Cut page says before cutting (see
+    :func:`izdat.studio.work.side_estimate`); bad settings are one sentence (400)."""
+    from izdat.lathe import Lathe
+    from izdat.studio.work import side_estimate, song_seconds
+    studio: Studio = request.app.state.studio
+    q = dict(request.query_params)
+    try:
+        rpm = _ranged(q, "rpm", _limit(Lathe, "rpm", (5.0, 200.0, "rev/min")), 78)
+        diameter = _ranged(q, "diameter_mm", _limit(Lathe, "diameter_mm", (50.0, 420.0, "mm")), 250)
+        inner = _ranged(q, "inner_radius_mm", _limit(Lathe, "inner_radius_mm", (10.0, 210.0, "mm")), optional=True)
+        trim = _ranged(q, "trim_s", _limit(Lathe, "trim_s", (0.1, 86400.0, "s")), optional=True)
+        lathe = Lathe(rpm=rpm, diameter_mm=diameter, inner_radius_mm=inner or round(min(52.0, 0.2 * diameter), 1))
+    except BadRequest as exc:
+        return _error(str(exc), exc.status)
+    except IzdatError as exc:
+        return _error(first_line(exc), 400)
+    seconds = None
+    path = studio._song_path(q["song"]) if q.get("song") else None
+    if path is not None:
+        try:
+            seconds = song_seconds(path)
+        except Exception:  # noqa: BLE001 - an unreadable header: say nothing of the song
+            seconds = None
+    if seconds is not None and trim:
+        seconds = min(seconds, trim)
+    return JSONResponse(side_estimate(lathe, seconds))
+
+
 async def upload(request: Request) -> JSONResponse:
     studio: Studio = request.app.state.studio
     kind = request.path_params["kind"]
@@ -627,6 +656,7 @@ def create_app(data_dir: str | Path | None = None, *, max_upload_mb: float = MAX
     routes = [
         Route("/", index),
         Route("/api/info", info),
+        Route("/api/side", side),
         Route("/api/uploads", uploads),
         Route("/api/uploads/{kind}", upload, methods=["POST"]),
         Route("/api/uploads/{id}", delete_upload, methods=["DELETE"]),

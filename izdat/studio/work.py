@@ -18,7 +18,7 @@ import numpy as np
 from izdat.errors import GrooveError, IzdatError
 
 __all__ = ["WORKERS", "StudioError", "example_song", "fit_fixes", "optical_available", "listen_available",
-           "read_back_dpi", "shelf_entry", "song_seconds"]
+           "read_back_dpi", "shelf_entry", "side_estimate", "song_seconds"]
 
 #: Longest side (px) of the preview pictures the page shows before the full picture is zoomed into.
 PREVIEW_PX = 1400
@@ -83,6 +83,40 @@ def fit_fixes(lathe, duration_s: float, *, inner_given: bool = False) -> tuple[s
             break
         d += 10
     return message, fixes
+
+
+def side_estimate(lathe, seconds: float | None) -> dict:
+    """What the Cut page says before cutting: how long the side plays (s, at the nominal pitch) and,
+    for a song of ``seconds``, whether it fits, its programme turns, and about how long the groove is
+    (m) and takes to cut at the G-code's feed (s): the programme at the nominal pitch, the lead-in's
+    turns, the lead-out's spiral down to the locked groove and that circle, each summed as turns of
+    their mean radius (the cut's own record.json states the exact figures afterwards)."""
+    import inspect
+
+    from izdat.fabricate.gcode import write_gcode
+    from izdat.lathe import LEAD_IN_TURNS, LEAD_OUT_PITCH_M, LOCKED_GROOVE_INSET_M
+    feed = float(inspect.signature(write_gcode).parameters["feed_mm_min"].default)
+    out = {"capacity_s": round(lathe.capacity_s(), 1), "seconds": None, "fits": None, "feed_mm_min": feed}
+    if not seconds:
+        return out
+    turns = seconds * lathe.rpm / 60
+    pitch = lathe.pitch_um * 1e-6
+    r0 = lathe.program_start_radius_m
+    r_end = max(lathe.inner_radius_mm / 1e3, r0 - turns * pitch)
+    r_locked = min(lathe.inner_radius_mm / 1e3, r_end) - LOCKED_GROOVE_INSET_M
+    r_outer = lathe.diameter_mm / 2e3 - lathe.outer_margin_mm / 1e3
+    lead_in = LEAD_IN_TURNS * 2 * math.pi * (r0 + r_outer) / 2
+    programme = turns * 2 * math.pi * (r0 + r_end) / 2
+    lead_out = ((r_end - r_locked) / LEAD_OUT_PITCH_M + 0.75) * 2 * math.pi * (r_end + r_locked) / 2
+    length_m = lead_in + programme + lead_out + 2 * math.pi * r_locked
+    try:
+        lathe.check_fits(seconds)
+        fits = True
+    except GrooveError:
+        fits = False
+    out.update({"seconds": round(seconds, 2), "fits": fits, "programme_turns": round(turns, 1),
+                "groove_m": round(length_m, 2), "cutting_s": round(length_m * 1000 / feed * 60)})
+    return out
 
 
 def song_seconds(path: Path) -> float:
@@ -534,6 +568,12 @@ def listen(params: dict, out: Path, progress, data_dir: Path) -> dict:
 WORKERS = {"cut": cut, "play": play, "dub": dub, "underground": underground, "listen": listen}
 
 
+def _in_turns(figures: dict) -> str:
+    """" in 5.2 programme turns", or nothing for a result made before the studio counted them."""
+    turns = figures.get("programme_turns")
+    return f" in {turns:g} programme turns" if isinstance(turns, (int, float)) else ""
+
+
 def shelf_entry(job: dict) -> dict:
     """What the Shelf shows of a finished job beside its title: a thumbnail (one of its own pictures,
     or ``None``) and a line of the figures that tell two results of the same song apart."""
@@ -544,13 +584,13 @@ def shelf_entry(job: dict) -> dict:
             rec = r["record"]
             xray = rec.get("xray") or {}
             return {"thumb": rec.get("preview"),
-                    "summary": f"{rec['program_s']:g} s in {rec['programme_turns']:g} programme turns · "
+                    "summary": f"{rec['program_s']:g} s{_in_turns(rec)} · "
                                f"{rec['eq']} · {rec['dpi']:g} dpi · X-ray {xray.get('kind') or xray.get('file') or 'by seed'}"
                                f" · seed {p.get('seed', 0)}"}
         if job.get("kind") == "play":
             t = r["tracking"]
             return {"thumb": t.get("file"),
-                    "summary": f"{t['seconds']:g} s in {t['programme_turns']:g} programme turns · "
+                    "summary": f"{t['seconds']:g} s{_in_turns(t)} · "
                                f"{100 * t['confidence']:.1f} % tracked · {t['dpi']:g} dpi"}
         if job.get("kind") == "dub":
             gens = r["generations"]

@@ -153,6 +153,32 @@ function updateGo(page) {
   go.textContent = up.length ? `Wait: uploading ${up[0].name}… ${Math.floor(100 * up[0].fraction)} %` : go.dataset.label;
 }
 
+/* Before cutting: how long the side plays, and for the chosen song its programme turns, groove and
+   cutting time (GET /api/side; the cut's record.json has the exact figures afterwards). */
+function sideNote() {
+  clearTimeout(state.sideTimer);
+  state.sideTimer = setTimeout(async () => {
+    const f = $("#cut-form"), note = $("#cut-side");
+    const q = new URLSearchParams({ rpm: $("[name=rpm]", f).value, diameter_mm: $("[name=diameter_mm]", f).value });
+    if ($("[name=trim_s]", f).value) q.set("trim_s", $("[name=trim_s]", f).value);
+    if (state.sources["cut-song"]) q.set("song", state.sources["cut-song"]);
+    let s;
+    try { s = await api(`/api/side?${q}`); } catch (err) { note.textContent = err.message; note.classList.add("error"); return; }
+    note.classList.remove("error");
+    const holds = `This side holds ${mmss(s.capacity_s)} of music.`;
+    if (s.seconds === null) { note.textContent = `${holds} Choose a song to see its turns and cutting time.`; return; }
+    note.classList.toggle("error", !s.fits);
+    note.textContent = s.fits
+      ? `${holds} The song (${mmss(s.seconds)}): ${s.programme_turns} programme turns, about ${s.groove_m} m of groove, about ${clock(s.cutting_s)} to cut at ${s.feed_mm_min} mm/min.`
+      : `${holds} The song (${mmss(s.seconds)}) does not fit: shorten it, slow down or take a larger disc.`;
+  }, 200);
+}
+
+function mmss(seconds) {
+  const s = Math.floor(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
 function useExample(target, label) {
   state.sources[target] = "example";
   const drop = $(`.drop[data-target=${target}]`);
@@ -162,6 +188,7 @@ function useExample(target, label) {
   }
   drop.classList.add("chosen");
   $(".drop-name", drop).textContent = "the example song (examples/song.flac)";
+  if (target === "cut-song") sideNote();
 }
 
 function formValues(form) {
@@ -618,6 +645,12 @@ async function main() {
     note.classList.remove("hidden");
   };
   dpi.addEventListener("change", dpiNote); dpi.addEventListener("input", dpiNote); dpiNote();
+  for (const name of ["rpm", "diameter_mm", "trim_s"]) {
+    const field = $(`#cut-form [name=${name}]`);
+    field.addEventListener("input", sideNote); field.addEventListener("change", sideNote);
+  }
+  $(".drop[data-target=cut-song]").addEventListener("uploaded", sideNote);
+  sideNote();
   if (!state.info.example_song) { $("#cut-example").remove(); $("#dub-example").remove(); }
   else {
     $("#cut-example").addEventListener("click", () => useExample("cut-song"));
