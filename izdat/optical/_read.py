@@ -675,7 +675,7 @@ class OpticalReader:
         del c
         track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
                              guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
-                             light=self.light_groove, passes=self.passes,
+                             light=self.light_groove, passes=self.passes, denoise=self.denoise,
                              release=RowRelease(img, centre[1]) if release else None)
         shift = _centre_error(track.radius, n_rev, guess.start_angle, guess.direction)
         if shift is not None and math.hypot(*shift) > 0.02:
@@ -686,7 +686,7 @@ class OpticalReader:
                 img = load_picture(scan.path, dpi=dpi, max_pixels=None).pixels
             track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
                                  guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
-                                 light=self.light_groove, passes=self.passes)
+                                 light=self.light_groove, passes=self.passes, denoise=self.denoise)
         radius, gaps = track.radius, track.untrusted
         if len(radius) < n_rev // 2 or (gaps[:, 1] - gaps[:, 0]).sum() > 0.5 * len(radius):
             raise PictureError("the picture holds no readable groove: the spiral could not be followed")
@@ -709,7 +709,7 @@ class OpticalReader:
         r_end = (meta.end_radius_mm - 4.0) * 1e-3 * px_per_m if meta.end_radius_mm else None
         track = _fine.follow(img, meta.centre_px[0], meta.centre_px[1], math.radians(meta.start_angle_deg), sign,
                              n_rev, meta.start_radius_mm * 1e-3 * px_per_m, width_px, land_px, n_samples=n,
-                             r_end=r_end, light=self.light_groove, passes=self.passes,
+                             r_end=r_end, light=self.light_groove, passes=self.passes, denoise=self.denoise,
                              release=RowRelease(img, meta.centre_px[1]) if release else None)
         if len(track.radius) < n:
             raise PictureError("the picture holds no readable groove where its record.json says the groove is")
