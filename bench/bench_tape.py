@@ -5,8 +5,9 @@
 The aliasing row (issue 16, item 8): the worst non-harmonic line of a 4.3 kHz tone recorded at the
 3 % point (``headroom_db`` re reference) on each preset, noise and flutter off, 48 kHz.
 
-The full model runs (record EQ, Jiles–Atherton at 2×, transport wow/flutter both ways, print-through,
-dropouts, hiss, playback losses and EQ, hum). Beside it, pedalboard's nearest equivalent (no tape
+The full model runs (record EQ, the biased recording of the deck's usual tape — a Preisach table at
+2× with the self-bias of loud treble and the record-zone loss —, transport wow/flutter both ways,
+the tape's modulation noise and print-through, dropouts, hiss, playback losses and EQ, hum). Beside it, pedalboard's nearest equivalent (no tape
 model: high-pass, low-pass, compressor, chorus for wow) is timed on the same audio; pedalboard is
 installed into a temporary folder for this run only and is not a dependency of izdat.
 """
