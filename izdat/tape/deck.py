@@ -228,6 +228,8 @@ class TapeDeck:
     >>> deck = TapeDeck("elektronika-302", seed=1)
     >>> deck.preset.speed_cm_s
     4.76
+    >>> deck.tape.name, TapeDeck("elektronika-302", tape="chrome").tape.coercivity_ka_m
+    ('a4409-6b', 40.0)
     """
 
     #: Each numeric setting's range: name -> (lowest, highest, unit); the CLI and the studio take
