@@ -284,6 +284,10 @@ def test_dub_job_gives_audio_and_spectrogram_per_generation(client):
     assert job["state"] == "done", job
     gens = job["result"]["generations"]
     assert [g["deck"] for g in gens] == ["elektronika-302", "vesna"]
+    # each generation measured with izdat measure's meter, and charted
+    assert gens[1]["meter"]["upper_hz"] < gens[0]["meter"]["upper_hz"] and gens[1]["meter"]["snr_db"] < gens[0]["meter"]["snr_db"]
+    chart = client.get(f"/api/jobs/{job['id']}/files/{job['result']['meter']}").content
+    assert Image.open(io.BytesIO(chart)).size == (960, 290)
     for g in gens:
         png = client.get(f"/api/jobs/{job['id']}/files/{g['spectrogram']}").content
         assert png.startswith(b"\x89PNG")

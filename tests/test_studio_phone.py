@@ -162,6 +162,8 @@ def test_the_studio_on_a_phone_and_from_the_keyboard(phone, studio, tmp_path):  
     page.wait_for_selector("#dub-result .gen", timeout=90_000)
     for audio in page.query_selector_all("#dub-result .gen audio"):
         assert audio.bounding_box()["width"] > 250
+    assert re.search(r"upper \d+ Hz · S/N [\d.]+ dB · W&F [\d.]+ %", page.inner_text("#dub-result .gen-head .meter"))
+    _until(page, "document.querySelector('#dub-result .meter-chart img').naturalWidth === 960")
     _fits(page, "dub")
     page.screenshot(path=str(SHOTS / "phone-dub.png"), full_page=True)
     assert not page.errors, page.errors

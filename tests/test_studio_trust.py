@@ -221,3 +221,17 @@ def test_a_picture_too_coarse_to_read_back_is_offered_a_finer_one():
     assert _dpi_fixes(said, 150) == [{"label": "Cut again at 800 dpi", "set": {"dpi": 800}}]
     assert _dpi_fixes(said.replace("500 DPI", "1000 DPI"), 800) == [{"label": "Cut again at 1200 dpi", "set": {"dpi": 1200}}]
     assert _dpi_fixes("the picture holds no readable groove", 800) == []
+
+
+def test_the_dub_pages_meter_reads_what_izdat_measure_reads():
+    """Two copies on one Vesna through the studio's chain meter: the very figures `izdat measure
+    --deck vesna -n 1` and `-n 2` print (upper limit, S/N, W&F), and copying loses treble and S/N."""
+    from izdat.studio.work import chain_meter
+    from izdat.tape import TapeDeck
+    from izdat.tape.meter import measure
+    rows = chain_meter(["vesna", "vesna"], 0)
+    for row in rows:
+        ref = measure(TapeDeck("vesna", seed=0), row["generation"])
+        assert row["upper_hz"] == round(ref.upper_hz, 1) and row["snr_db"] == round(float(ref.snr_db), 2)
+        assert row["wow_flutter_pct"] == ref.wow_flutter_pct and row["wow_flutter_qp_pct"] == ref.wow_flutter_qp_pct
+    assert rows[1]["upper_hz"] < rows[0]["upper_hz"] - 300 and rows[1]["snr_db"] < rows[0]["snr_db"] - 1

@@ -465,8 +465,84 @@ def dub(params: dict, out: Path, progress, data_dir: Path) -> dict:
                      "audio": a, "spectrogram": f"generation-{g + 1:02d}.png"})
         progress(0.05 + 0.9 * (g + 1) / n, f"generation {g + 1} done")
     _save_audio(audio, out / "generation-00.wav")
+    progress(0.96, "measuring each generation with izdat measure's meter")
+    meter = chain_meter(chain, params["seed"])
+    for gen, m in zip(gens, meter):
+        gen["meter"] = m
+    meter_chart(meter, [PRESETS[name].title for name in chain], out / "meter.png")
     return {"kind": "dub", "source": {"audio": {"file": "generation-00.wav", "seconds": round(audio.duration_s, 3)},
-                                      "spectrogram": "generation-00.png"}, "generations": gens}
+                                      "spectrogram": "generation-00.png"}, "generations": gens, "meter": "meter.png"}
+
+
+def chain_meter(chain: list[str], seed: int) -> list[dict]:
+    """``izdat measure``'s meter (izdat.tape.meter) on each generation of a dubbing chain: the test
+    signals recorded on the first deck and copied deck to deck as the song was (machines with the
+    job's seeds), read after each copy: the upper −3 dB limit (Hz, 1/6-octave tones at −20 dB), the
+    unweighted S/N (dB: the first deck's MOL over the copy's noise floor) and the weighted W&F (%, 2σ
+    of a 3150 Hz tone; the quasi-peak reading beside it)."""
+    import contextlib
+
+    from izdat.audio import Audio
+    from izdat.tape import TapeDeck
+    from izdat.tape import meter as m
+
+    seeds: dict[str, int] = {}
+    for name in chain:
+        seeds.setdefault(name, seed + len(seeds))
+    rows = []
+    for g in range(1, len(chain) + 1):
+        machines = {name: TapeDeck(name, seed=seeds[name]) for name in chain[:g]}     # one per name, as the job
+        decks = [machines[name] for name in chain[:g]]
+
+        def through(deck, signal, generations=1, fs=m.METER_RATE_HZ, decks=decks, machines=machines):
+            for d in machines.values():
+                d.reset()
+            tape = decks[0].record(Audio(signal, fs))
+            for a, b in zip(decks, decks[1:]):
+                tape = a.dub(tape, onto=b)
+            return decks[-1].play(tape).samples
+
+        @contextlib.contextmanager
+        def chained():                 # the meter's signals through this chain, not n copies on one deck
+            saved = m.through
+            m.through = through
+            try:
+                yield
+            finally:
+                m.through = saved
+        mol, _ = m.max_output_level_dbfs(TapeDeck(chain[0], seed=seeds[chain[0]]))
+        with chained():
+            wf = m.measure_wow_flutter(decks[0], 1)
+            noise = m.noise_floor_dbfs(decks[0], 1)
+            fr = m.frequency_response(decks[0], 1)
+        rows.append({"generation": g, "deck": chain[g - 1], "upper_hz": round(float(fr["upper_hz"]), 1),
+                     "snr_db": round(float(mol - noise["unweighted"]), 2),
+                     "wow_flutter_pct": round(float(wf["weighted"]), 4),
+                     "wow_flutter_qp_pct": round(float(wf["quasi_peak"]), 4)})
+    return rows
+
+
+def meter_chart(rows: list[dict], titles: list[str], path: Path) -> None:
+    """Three panels over the generations: upper −3 dB limit (Hz), S/N (dB) and W&F (%)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    g = [r["generation"] for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(9.6, 2.9), dpi=100, constrained_layout=True)
+    panels = [("upper_hz", "upper −3 dB limit (Hz)", "#1f77b4", "{:.0f}"), ("snr_db", "S/N unweighted (dB)", "#2ca02c", "{:.1f}"),
+              ("wow_flutter_pct", "W&F weighted 2σ (%)", "#d62728", "{:.2f}")]
+    for ax, (key, label, colour, fmt) in zip(axes, panels):
+        ax.plot(g, [r[key] for r in rows], "o-", color=colour)
+        for x, r in zip(g, rows):
+            ax.annotate(fmt.format(r[key]), (x, r[key]), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
+        ax.set_title(label, fontsize=9, loc="left")
+        ax.set_xticks(g)
+        ax.set_xticklabels([f"{x}\n{t.split(' (')[0]}" for x, t in zip(g, titles)], fontsize=7)
+        ax.set_xlabel("generation", fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.margins(y=0.25)
+    fig.savefig(path, format="png")
+    plt.close(fig)
 
 
 # -- underground ----------------------------------------------------------------------------------

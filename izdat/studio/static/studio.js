@@ -487,15 +487,18 @@ const RENDER = {
     const r = job.result, id = job.id;
     restore("#dub-form", job, "song", "dub-song");
     if (job.params && job.params.chain) { $("#dub-chain").replaceChildren(); job.params.chain.forEach(addDeck); }
-    const row = (label, sub, audio, spec) => el("div", { class: "gen" },
-      el("div", { class: "gen-head" }, el("span", { class: "gen-n", text: label }), el("span", { text: sub })),
-      el("audio", { controls: true, preload: "none", src: fileURL(id, audio.file) }),
+    const row = (label, sub, audio, spec, m) => el("div", { class: "gen" },
+      el("div", { class: "gen-head" }, el("span", { class: "gen-n", text: label }),
+        el("span", {}, sub, m ? el("small", { class: "meter", text: `upper ${Math.round(m.upper_hz)} Hz · S/N ${m.snr_db.toFixed(1)} dB · W&F ${m.wow_flutter_pct.toFixed(2)} %` }) : null)),
+      el("audio", { controls: true, preload: "metadata", src: fileURL(id, audio.file) }),
       el("img", { class: "spec", src: fileURL(id, spec), alt: `waveform and spectrogram: ${sub}`, loading: "lazy" }));
     put($("#dub-result"),
       el("div", { class: "record-head" }, el("h2", { text: `Tape copies · ${job.title}` })),
+      r.meter ? el("figure", { class: "meter-chart" }, el("img", { src: fileURL(id, r.meter), alt: "upper limit, S/N and W&F per generation" }),
+        el("figcaption", { class: "muted", text: "each generation measured with izdat measure's meter: test tones and silence copied through the same machines" })) : null,
       el("p", { class: "muted ab", text: "One playhead: start any generation and it takes up where the last one stopped." }),
       linkPlayers(el("div", { class: "gens" }, row("0", "the source", r.source.audio, r.source.spectrogram),
-        ...r.generations.map((g) => row(String(g.generation), g.title, g.audio, g.spectrogram)))));
+        ...r.generations.map((g) => row(String(g.generation), g.title, g.audio, g.spectrogram, g.meter)))));
   },
 
   underground(job) {
