@@ -56,7 +56,7 @@ def song(seconds: float) -> np.ndarray:
 def read(picture: Path, smooth_only: bool):
     blend = _wiener.blend
     if smooth_only:
-        _wiener.blend = lambda smooth, diff, denoise: smooth
+        _wiener.blend = lambda smooth, diff, denoise, **kw: smooth
     try:
         t0 = time.perf_counter()
         audio, _ = play_picture(picture)

@@ -598,7 +598,7 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     radius.resize(n, refcheck=False)         # the groove's end may lie in a ring already read
     if fine_less_smooth is not None:
         fine_less_smooth.resize(n, refcheck=False)
-        _wiener.blend(radius, fine_less_smooth, float(denoise))
+        _wiener.blend(radius, fine_less_smooth, float(denoise), blur_px=sigma, samples_per_rev=N)
         del fine_less_smooth
     gaps = np.minimum(_merge(gaps), n)
     return Track(radius, gaps[gaps[:, 0] < n], found / max(seen, 1), B, -(-(n + 1) // N), sigma)

@@ -27,17 +27,24 @@ FLOOR_FRAMES, FLOOR_BINS = 21, 32
 #: The least of a smoothed power over 43 frames lies about this far under its mean (measured on
 #: white noise through these frames: 2.2; rounded down, so that the floor errs low).
 FLOOR_BIAS = 2.0
+#: Most the blur's correction lifts a frequency (dB): beyond, it would lift only the picture's noise.
+MAX_LIFT_DB = 12.0
 #: Frames processed at a time (memory: a chunk's spectra, not the side's).
 CHUNK_FRAMES = 96
 
 
-def blend(smooth: np.ndarray, diff: np.ndarray, denoise: float) -> np.ndarray:
+def blend(smooth: np.ndarray, diff: np.ndarray, denoise: float, *, blur_px: float = 0.0,
+          samples_per_rev: int = 1) -> np.ndarray:
     """``smooth`` (float32, px, in place) moved by as much of ``diff`` (the fine fit less the smooth
     one, px; float16 will do: its step is 2.4·10⁻⁴ px at a quarter pixel, where the radius's own in
-    float32 at 6000 px is 4.9·10⁻⁴) as rises above its own noise floor; ``denoise`` 0 adds all of it (the fine fit itself), 1 the
-    least."""
+    float32 at 6000 px is 4.9·10⁻⁴) as rises above its own noise floor; ``denoise`` 0 adds all of
+    it (the fine fit itself), 1 the least. ``blur_px`` (σ, px) is the picture's blur: along the
+    groove it low-passes the displacement by exp(−2π²σ²f²), f in cycles per pixel (``smooth``
+    radius px pass in a turn of ``samples_per_rev`` samples); what is kept of the difference is
+    lifted by its inverse, at most ``MAX_LIFT_DB`` (the smooth fit holds the groove below ~2 kHz,
+    where the blur takes under 1 dB)."""
     n = len(smooth)
-    if denoise <= 0.0:
+    if denoise <= 0.0 and blur_px <= 0.0:
         smooth += diff
         return smooth
     hop = FRAME // 2
@@ -52,12 +59,18 @@ def blend(smooth: np.ndarray, diff: np.ndarray, denoise: float) -> np.ndarray:
         a, b = max(start, 0), min(start + len(seg), n)
         seg[a - start:b - start] = diff[a:b]
         spec = np.fft.rfft(np.lib.stride_tricks.sliding_window_view(seg, FRAME)[::hop] * win, axis=1)
-        power = uniform_filter(np.abs(spec) ** 2, size=(2 * SMOOTH_FRAMES + 1, 2 * SMOOTH_BINS + 1), mode="nearest")
-        floor = minimum_filter1d(power, 2 * FLOOR_FRAMES + 1, axis=0, mode="nearest")
-        noise = FLOOR_BIAS * _median_across(floor, FLOOR_BINS)
-        # over-subtracted as ``denoise`` grows (3 × the floor at the default 0.5, 5 × at 1)
-        signal = np.maximum(power - (1.0 + 4.0 * denoise) * noise, 0.0)
-        spec *= signal / np.maximum(signal + 2.0 * denoise * noise, 1e-300)
+        if denoise > 0.0:
+            power = uniform_filter(np.abs(spec) ** 2, size=(2 * SMOOTH_FRAMES + 1, 2 * SMOOTH_BINS + 1), mode="nearest")
+            floor = minimum_filter1d(power, 2 * FLOOR_FRAMES + 1, axis=0, mode="nearest")
+            noise = FLOOR_BIAS * _median_across(floor, FLOOR_BINS)
+            # over-subtracted as ``denoise`` grows (3 × the floor at the default 0.5, 5 × at 1)
+            signal = np.maximum(power - (1.0 + 4.0 * denoise) * noise, 0.0)
+            spec *= signal / np.maximum(signal + 2.0 * denoise * noise, 1e-300)
+        if blur_px > 0.0:
+            mids = np.clip(np.arange(lo_k, hi_k) * hop, 0, n - 1)
+            px_per_sample = 2 * np.pi * np.maximum(smooth[mids].astype(np.float64), 1.0) / samples_per_rev
+            f_px = np.fft.rfftfreq(FRAME)[None, :] / px_per_sample[:, None]
+            spec *= np.minimum(np.exp(2 * (np.pi * blur_px * f_px) ** 2), 10 ** (MAX_LIFT_DB / 20))
         frames = np.fft.irfft(spec, FRAME, axis=1) * win
         # overlap-add, then only the samples both of whose frames lie in this chunk's own range
         out = np.zeros(len(seg))
