@@ -146,9 +146,20 @@ def test_the_studio_on_a_phone_and_from_the_keyboard(phone, studio, tmp_path):  
     page.wait_for_selector("#ug-result .copy-table tbody tr", timeout=90_000)
     right = page.evaluate("Math.max(...[...document.querySelectorAll('#ug-result .numbers > div')].map(d => d.getBoundingClientRect().right))")
     assert right <= PHONE["width"], f"a number card ends at {right:.0f} px"
+    # the run to watch: a line per medium, the state's dates marked, Step walks the years
+    assert page.query_selector_all("#ug-result svg.timeline polyline")
+    assert "1958 bone records banned" in page.eval_on_selector("#ug-result svg.timeline", "s => s.textContent")
+    page.click("#ug-result .scrubber button:has-text('Step')")
+    assert page.inner_text("#ug-result .readout").startswith("1946: alive LP")
+    page.click("#ug-result .scrubber button:has-text('Step')")
+    assert page.inner_text("#ug-result .readout").startswith("1947: ")
+    # the copy finder: the deepest first
+    page.click("#ug-result .finder button")
+    _until(page, "/copies? found/.test(document.querySelector('#ug-result .find-said').textContent)")
     page.focus("#ug-result .copy-table tbody tr")
     page.keyboard.press("Enter")
     page.wait_for_selector("#ug-result .lineage li")
+    page.wait_for_selector("#ug-result .tree li.chosen")
     _fits(page, "underground")
     page.screenshot(path=str(SHOTS / "phone-underground.png"), full_page=True)
 

@@ -235,3 +235,37 @@ def test_the_dub_pages_meter_reads_what_izdat_measure_reads():
         assert row["upper_hz"] == round(ref.upper_hz, 1) and row["snr_db"] == round(float(ref.snr_db), 2)
         assert row["wow_flutter_pct"] == ref.wow_flutter_pct and row["wow_flutter_qp_pct"] == ref.wow_flutter_qp_pct
     assert rows[1]["upper_hz"] < rows[0]["upper_hz"] - 300 and rows[1]["snr_db"] < rows[0]["snr_db"] - 1
+
+
+def test_the_underground_page_finds_copies_and_draws_the_family_tree(tmp_path):
+    """A 600-person run, 1946-1975: the state's dates for the markers, the years for the scrubber; the
+    finder answers what `izdat copies` answers (find_copies) and refuses an unknown city in words;
+    the tree runs from the original down to the deepest copy, each step a child of the one before."""
+    from izdat.underground.lineage import find_copies
+
+    async def go():
+        async with Page(create_app(tmp_path, workers=1)) as c:
+            r = await c.post("/api/jobs/underground", json={"people": 600, "start_year": 1946, "end_year": 1975, "seed": 2})
+            job = await _wait(c, r.json()["id"])
+            assert job["state"] == "done", job
+            res = job["result"]
+            assert {"year": 1958, "label": "bone records banned"} in res["events"]
+            assert {"year": 1959, "label": "the ring broken"} in res["events"]
+            assert all(e["year"] <= 1975 for e in res["events"])          # the easing of 1986 is after the run
+            assert res["yearly"]["years"] == list(range(1946, 1976))
+            assert len(res["yearly"]["alive"]["reel"]) == 30
+            db = tmp_path / "jobs" / job["id"] / "files" / "lineage.sqlite"
+            found = (await c.get(f"/api/jobs/{job['id']}/copies", params={"deepest": 1, "medium": "reel", "limit": 5})).json()
+            assert found == find_copies(db, deepest=True, medium="reel", limit=5)
+            assert found and all(f["medium"] == "reel" for f in found)
+            assert [f["generation"] for f in found] == sorted((f["generation"] for f in found), reverse=True)
+            bad = await c.get(f"/api/jobs/{job['id']}/copies", params={"city": "Paris"})
+            assert bad.status_code == 400 and bad.json()["error"].startswith("there is no city 'Paris' in this database")
+            deepest = found[0]["id"]
+            tree = (await c.get(f"/api/jobs/{job['id']}/copies/{deepest}/tree")).json()
+            assert tree["path"][-1] == deepest and len(tree["path"]) == found[0]["generation"] + 1
+            for node, nxt in zip(tree["nodes"], tree["path"][1:]):
+                assert nxt in [k["id"] for k in node["children"]]
+                assert node["descendants"] >= len(tree["path"]) - 1 - tree["path"].index(node["id"])
+            assert tree["nodes"][-1]["id"] == deepest
+    asyncio.run(go())

@@ -558,6 +558,92 @@ async def copy_chain(request: Request) -> JSONResponse:
     return JSONResponse(rows)
 
 
+def _finished_run(request: Request):
+    """The lineage database of a finished underground job, or an error response."""
+    studio: Studio = request.app.state.studio
+    job = _job_or_404(request)
+    if job["kind"] != "underground" or job["state"] != "done":
+        return None, _error("this job is not a finished underground simulation", 400)
+    return studio.jobs.file(job["id"], "lineage.sqlite"), None
+
+
+#: Most copies the page's finder lists at once.
+FIND_MAX = 200
+
+
+async def find(request: Request) -> JSONResponse:
+    """``GET /api/jobs/{id}/copies?deepest=1&medium=bone&title=…&performer=…&city=…&year=…&limit=…``:
+    the copies of a run that match (:func:`izdat.underground.lineage.find_copies`, what
+    ``izdat copies DB`` prints); a bad filter is one sentence (400)."""
+    from izdat.underground.errors import LineageError
+    from izdat.underground.lineage import find_copies
+    db, refused = _finished_run(request)
+    if refused is not None:
+        return refused
+    q = request.query_params
+    try:
+        kw = {k: (q.get(k) or None) for k in ("medium", "title", "performer", "city")}
+        year = _number(dict(q), "year", 1900, 2100, optional=True, integer=True)
+        limit = _number(dict(q), "limit", 1, FIND_MAX, 50, integer=True)
+        rows = find_copies(db, deepest=q.get("deepest", "") in ("1", "true", "yes"), year=year, limit=limit, **kw)
+    except BadRequest as exc:
+        return _error(str(exc), exc.status)
+    except LineageError as exc:
+        return _error(first_line(exc).rstrip("."), 400)
+    except sqlite3.Error as exc:
+        return _error(f"the lineage database cannot be read ({exc})", 500)
+    return JSONResponse(rows)
+
+
+#: Most children of one copy the tree lists (the rest are counted).
+TREE_CHILDREN = 12
+
+
+async def copy_tree(request: Request) -> JSONResponse:
+    """``GET /api/jobs/{id}/copies/{copy}/tree``: the lineage of a copy as a tree: the path from the
+    original down to it, and at every copy on that path its children (at most :data:`TREE_CHILDREN`,
+    the deepest families first, the rest counted), each with how many copies descend from it."""
+    from izdat.underground.errors import LineageError
+    from izdat.underground.lineage import chain, open_lineage
+    db, refused = _finished_run(request)
+    if refused is not None:
+        return refused
+    text = request.path_params["copy"]
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return _error("a copy id is a whole number of at most 18 digits", 400)
+    try:
+        path = list(reversed(chain(db, int(text))))        # the original first
+        con = open_lineage(db)
+        try:
+            def kids(copy_id: int) -> list[dict]:
+                rows = con.execute("SELECT id, medium, generation, city, made FROM copies WHERE parent = ? "
+                                   "ORDER BY id", (copy_id,)).fetchall()
+                return [{"id": r[0], "medium": r[1], "generation": r[2], "city": r[3], "made": r[4]} for r in rows]
+
+            def family(copy_id: int) -> int:
+                n = con.execute("WITH RECURSIVE d(id) AS (SELECT id FROM copies WHERE parent = ? UNION ALL "
+                                "SELECT c.id FROM copies c JOIN d ON c.parent = d.id) SELECT COUNT(*) FROM d",
+                                (copy_id,)).fetchone()[0]
+                return int(n)
+            on_path = {c["id"] for c in path}
+            nodes = []
+            for c in path:
+                children = kids(c["id"])
+                for k in children:
+                    k["descendants"] = family(k["id"])
+                children.sort(key=lambda k: (k["id"] not in on_path, -k["descendants"], k["id"]))
+                nodes.append({"id": c["id"], "medium": c["medium"], "generation": c["generation"], "city": c["city"],
+                              "made": c["made"], "descendants": family(c["id"]),
+                              "children": children[:TREE_CHILDREN], "more": max(0, len(children) - TREE_CHILDREN)})
+        finally:
+            con.close()
+    except LineageError as exc:
+        return _error(first_line(exc).rstrip("."), 404)
+    except sqlite3.Error as exc:
+        return _error(f"the lineage database cannot be read ({exc})", 500)
+    return JSONResponse({"path": [c["id"] for c in path], "nodes": nodes})
+
+
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     return _error(exc.detail if isinstance(exc.detail, str) else "error", exc.status_code)
 
@@ -666,7 +752,9 @@ def create_app(data_dir: str | Path | None = None, *, max_upload_mb: float = MAX
         Route("/api/jobs/{id}", delete_job, methods=["DELETE"]),
         Route("/api/jobs/{id}/cancel", cancel, methods=["POST"]),
         Route("/api/jobs/{id}/files/{name}", job_file),
+        Route("/api/jobs/{id}/copies", find),
         Route("/api/jobs/{id}/copies/{copy}", copy_chain),
+        Route("/api/jobs/{id}/copies/{copy}/tree", copy_tree),
         Mount("/static", StaticFiles(directory=static), name="static"),
     ]
     middleware = [Middleware(BaseHTTPMiddleware, dispatch=_headers),

@@ -583,8 +583,26 @@ def underground(params: dict, out: Path, progress, data_dir: Path) -> dict:
                        "made": str(epoch + dt.timedelta(days=float(cf[k, F_MADE]))), "fate": FATES[ci[k, C_FATE]]})
     keep = {k: v for k, v in summary.items() if k != "yearly"}
     (out / "summary.json").write_text(json.dumps(summary, default=_plain))
+    y = summary["yearly"]
+    yearly = {"years": [int(v) for v in y["years"]],
+              "alive": {m: [int(v) for v in vals] for m, vals in y["alive"].items()},
+              "made": {m: [int(v) for v in vals] for m, vals in y["made"].items()},
+              "confiscated": [int(v) for v in y["confiscated"]], "arrests": [int(v) for v in y["arrests"]]}
     return {"kind": "underground", "plots": plots, "summary": json.loads(json.dumps(keep, default=_plain)),
-            "copies": copies, "database": "lineage.sqlite"}
+            "copies": copies, "database": "lineage.sqlite", "yearly": yearly,
+            "events": _events(sc, summary, params["start_year"], params["end_year"]),
+            "cities": cities}
+
+
+def _events(sc, summary: dict, start: int, end: int) -> list[dict]:
+    """The state's dates of the run's scenario (the ban, the ring broken, the patrols, the easing) and
+    the first confiscation the run saw, for the page's markers; only those within the run's years."""
+    state = sc["state"]
+    marks = [(state.get("ban_year"), "bone records banned"), (state.get("ring_broken_year"), "the ring broken"),
+             (state.get("patrols_from"), "Komsomol patrols"), (state.get("eases_from"), "the state eases"),
+             (summary.get("first_confiscation_year"), "first confiscation")]
+    return [{"year": int(year), "label": label} for year, label in marks
+            if isinstance(year, (int, float)) and start <= year <= end]
 
 
 def _plain(v):

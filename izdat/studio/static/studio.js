@@ -504,24 +504,25 @@ const RENDER = {
   underground(job) {
     const r = job.result, id = job.id, s = r.summary;
     restore("#ug-form", job);
-    const chainBox = el("div", { class: "chain-box" }, el("p", { class: "muted", text: "Click a copy to follow it back to the original and hear it." }));
-    const rows = r.copies.map((c) => el("tr", { tabindex: "0", "data-copy": c.id, onclick: (e) => pickCopy(job, c, e.currentTarget, chainBox),
-      onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pickCopy(job, c, e.currentTarget, chainBox); } } },
-      el("td", { text: `#${c.id}` }), el("td", { text: c.medium }), el("td", { text: String(c.generation) }),
-      el("td", { text: c.made }), el("td", { text: c.city }), el("td", { text: c.fate.replace("_", " ") })));
-    const byMedium = Object.entries(s.copies_by_medium || {}).map(([k, v]) => `${k} ${Number(v).toLocaleString()}`).join(" · ");
+    const chainBox = el("div", { class: "chain-box" }, el("p", { class: "muted", text: "Click a copy (or press Enter on it) to follow it back to the original and hear it." }));
+    const tbody = el("tbody", {});
+    const fill = (copies) => put(tbody, copies.map((c) => copyRow(job, c, chainBox)));
+    fill(r.copies);
+    const byMedium = Object.entries(s.copies_by_medium || {}).map(([k, v]) => `${k} ${Number(v).toLocaleString("en-GB")}`).join(" · ");
     put($("#ug-result"),
       el("div", { class: "record-head" }, el("h2", { text: `The underground · ${job.title}` })),
       el("div", { class: "numbers" },
         ...[["copies", s.copies], ["recordings", s.titles], ["deepest generation", s.max_generation], ["arrests", s.arrests]]
-          .map(([k, v]) => el("div", {}, el("b", { text: Number(v).toLocaleString() }), el("span", { text: k })))),
+          .map(([k, v]) => el("div", {}, el("b", { text: Number(v).toLocaleString("en-GB") }), el("span", { text: k })))),
       el("p", { class: "muted", text: byMedium }),
+      r.yearly ? timeline(r.yearly, r.events || []) : null,
       el("div", { class: "plots" }, ...r.plots.map((p) => el("a", { href: fileURL(id, p), target: "_blank", rel: "noopener" },
         el("img", { src: fileURL(id, p), alt: p.replace(".png", "").replaceAll("_", " "), loading: "lazy" })))),
+      finder(job, fill),
       el("div", { class: "copies" },
         el("div", { class: "table-wrap" }, el("table", { class: "copy-table" },
           el("thead", {}, el("tr", {}, ...["copy", "medium", "gen", "made", "city", "fate"].map((h) => el("th", { text: h })))),
-          el("tbody", {}, rows))), chainBox));
+          tbody)), chainBox));
   },
 
   listen(job) {
@@ -531,6 +532,115 @@ const RENDER = {
       el("img", { class: "spec", src: fileURL(job.id, job.result.spectrogram), alt: "spectrogram of the copy" }));
   },
 };
+
+function copyRow(job, c, box) {
+  const open = (e) => pickCopy(job, c, e.currentTarget, box);
+  return el("tr", { tabindex: "0", "data-copy": c.id, onclick: open,
+      onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(e); } } },
+    el("td", { text: `#${c.id}`, title: c.name ? `${c.performer} — ${c.name}` : null }), el("td", { text: c.medium }),
+    el("td", { text: String(c.generation) }), el("td", { text: c.made }), el("td", { text: c.city }),
+    el("td", { text: String(c.fate).replace("_", " ") }));
+}
+
+/* The copy finder: izdat copies DB --deepest / --medium / --title / --city, in the page. */
+function finder(job, fill) {
+  const r = job.result;
+  const medium = el("select", { name: "medium", "aria-label": "medium" }, el("option", { value: "", text: "any medium" }),
+    ...Object.entries(r.summary.copies_by_medium || {}).filter(([, v]) => v > 0).map(([m]) => el("option", { value: m, text: m })));
+  const city = el("select", { name: "city", "aria-label": "city" }, el("option", { value: "", text: "any city" }),
+    ...(r.cities || []).map((c) => el("option", { value: c, text: c })));
+  const title = el("input", { type: "text", name: "title", placeholder: "song or title id", "aria-label": "title" });
+  const performer = el("input", { type: "text", name: "performer", placeholder: "performer", "aria-label": "performer" });
+  const year = el("input", { type: "number", name: "year", placeholder: "year", min: "1946", max: "1991", "aria-label": "year made" });
+  const deepest = el("input", { type: "checkbox", name: "deepest", checked: true });
+  const said = el("p", { class: "muted find-said", role: "status" });
+  const form = el("form", { class: "finder", "aria-label": "find copies" },
+    medium, city, title, performer, year, el("label", { class: "check" }, deepest, " deepest first"),
+    el("button", { type: "submit", class: "small-btn", text: "Find copies" }), said);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams({ limit: "50" });
+    for (const f of [medium, city, title, performer, year]) if (f.value.trim()) q.set(f.name, f.value.trim());
+    if (deepest.checked) q.set("deepest", "1");
+    try {
+      const rows = await api(`/api/jobs/${job.id}/copies?${q}`);
+      fill(rows);
+      said.classList.remove("error");
+      said.textContent = rows.length ? `${rows.length} cop${rows.length === 1 ? "y" : "ies"} found${rows.length === 50 ? " (the first 50)" : ""}` : "no copy matches";
+    } catch (err) { said.classList.add("error"); said.textContent = err.message; }
+  });
+  return form;
+}
+
+/* The run as something to watch: copies alive per medium each year, the state's dates marked, a
+   year scrubber with Go and Step, and that year's figures beside it. */
+const MEDIUM_COLOURS = { LP: "#8fd3e8", bone: "#ef6253", reel: "#e7b35a", cassette: "#6fd39a" };
+
+function timeline(y, events) {
+  const NS = "http://www.w3.org/2000/svg", W = 640, H = 220, L = 44, R = 10, T = 12, B = 26;
+  const svg = (tag, attrs = {}) => { const n = document.createElementNS(NS, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
+  const years = y.years, n = years.length;
+  const media = Object.keys(y.alive).filter((m) => y.alive[m].some((v) => v > 0));
+  const top = Math.max(1, ...media.flatMap((m) => y.alive[m]));
+  const X = (i) => L + (W - L - R) * (n > 1 ? i / (n - 1) : 0.5);
+  const Y = (v) => T + (H - T - B) * (1 - v / top);
+  const g = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "timeline", role: "img", "aria-label": "copies alive per medium, year by year" });
+  for (const frac of [0, 0.5, 1]) {
+    g.append(svg("line", { x1: L, x2: W - R, y1: Y(top * frac), y2: Y(top * frac), stroke: "#22303a" }));
+    const t = svg("text", { x: L - 6, y: Y(top * frac) + 4, "text-anchor": "end", fill: "#82969f", "font-size": "10" });
+    t.textContent = Math.round(top * frac).toLocaleString("en-GB");
+    g.append(t);
+  }
+  years.forEach((yr, i) => {
+    if (yr % 10 !== 0 && i !== 0 && i !== n - 1) return;
+    const t = svg("text", { x: X(i), y: H - 8, "text-anchor": "middle", fill: "#82969f", "font-size": "10" });
+    t.textContent = String(yr);
+    g.append(t);
+  });
+  for (const ev of events) {
+    const i = years.indexOf(ev.year);
+    if (i < 0) continue;
+    g.append(svg("line", { x1: X(i), x2: X(i), y1: T, y2: H - B, stroke: "#d8463b", "stroke-dasharray": "3 3", "stroke-opacity": "0.8" }));
+    const right = X(i) > 0.72 * W;                  // a late date's label reads leftwards, inside the chart
+    const t = svg("text", { x: X(i) + (right ? -3 : 3), y: T + 10 + 11 * events.indexOf(ev), fill: "#ef6253", "font-size": "9.5",
+      "text-anchor": right ? "end" : "start" });
+    t.textContent = `${ev.year} ${ev.label}`;
+    g.append(t);
+  }
+  for (const m of media) {
+    g.append(svg("polyline", { points: y.alive[m].map((v, i) => `${X(i)},${Y(v)}`).join(" "), fill: "none",
+      stroke: MEDIUM_COLOURS[m] || "#dce8ec", "stroke-width": "2" }));
+  }
+  const cursor = svg("line", { y1: T, y2: H - B, stroke: "#dce8ec", "stroke-width": "1.5" });
+  g.append(cursor);
+  const legend = el("p", { class: "legend" }, media.map((m) => el("span", { class: "key" },
+    el("i", { class: `swatch sw-${m.toLowerCase()}` }), m)), el("span", { class: "key" }, el("i", { class: "swatch sw-event" }), "the state's dates"));
+  const scrub = el("input", { type: "range", min: "0", max: String(n - 1), step: "1", value: String(n - 1), "aria-label": "year" });
+  const readout = el("p", { class: "readout", role: "status", "aria-live": "polite" });
+  const show = () => {
+    const i = Number(scrub.value);
+    cursor.setAttribute("x1", X(i)); cursor.setAttribute("x2", X(i));
+    const alive = media.map((m) => `${m} ${y.alive[m][i].toLocaleString("en-GB")}`).join(", ");
+    const made = media.map((m) => y.made[m][i]).reduce((a, b) => a + b, 0);
+    const marks = events.filter((e) => e.year === years[i]).map((e) => ` · ${e.label}`).join("");
+    readout.textContent = `${years[i]}: alive ${alive} · ${made.toLocaleString("en-GB")} made · ${y.confiscated[i]} confiscated · ${y.arrests[i]} arrests${marks}`;
+  };
+  let timer = null;
+  const go = el("button", { type: "button", class: "small-btn", text: "Go" });
+  const stop = () => { clearInterval(timer); timer = null; go.textContent = "Go"; };
+  go.addEventListener("click", () => {
+    if (timer) { stop(); return; }
+    if (Number(scrub.value) >= n - 1) scrub.value = "0";
+    go.textContent = "Pause";
+    timer = setInterval(() => { if (Number(scrub.value) >= n - 1) { stop(); return; } scrub.value = String(Number(scrub.value) + 1); show(); }, 250);
+    show();
+  });
+  const step = el("button", { type: "button", class: "small-btn", text: "Step", onclick: () => { stop(); scrub.value = String(Number(scrub.value) >= n - 1 ? 0 : Number(scrub.value) + 1); show(); } });
+  scrub.addEventListener("input", () => { stop(); show(); });
+  show();
+  return el("figure", { class: "watch" }, el("h3", { text: "Year by year: copies alive" }), g, legend,
+    el("div", { class: "scrubber" }, go, step, scrub), readout);
+}
 
 async function pickCopy(job, copy, row, box) {
   $$(".copy-table tr.sel").forEach((r) => r.classList.remove("sel"));
@@ -567,7 +677,26 @@ async function pickCopy(job, copy, row, box) {
       } catch (err) { toast(err.message); hear.disabled = false; }
     });
   }
-  box.replaceChildren(el("h3", { text: `Copy #${copy.id}: ${chain.length} hand(s) back to the original` }), steps, hear, listen);
+  const tree = el("div", { class: "tree-box" });
+  box.replaceChildren(el("h3", { text: `Copy #${copy.id}: ${chain.length} hand(s) back to the original` }), steps, hear, listen, tree);
+  try { showTree(tree, await api(`/api/jobs/${job.id}/copies/${copy.id}/tree`), copy.id); }
+  catch (err) { tree.replaceChildren(el("p", { class: "error", text: err.message })); }
+}
+
+/* The lineage as a tree: from the original down to the chosen copy, each copy's other children
+   beside the path, with the size of the family under each. */
+function showTree(box, tree, chosen) {
+  const onPath = new Set(tree.path);
+  const below = (n) => (n ? ` · ${n.toLocaleString("en-GB")} below` : "");
+  const trunk = tree.nodes.map((node) => {
+    const side = node.children.filter((c) => !onPath.has(c.id));
+    return el("li", { class: node.id === chosen ? "on chosen" : "on" },
+      el("span", { class: "node", text: `#${node.id} ${node.medium} · gen ${node.generation} · ${node.made} · ${node.city}${below(node.descendants)}` }),
+      side.length || node.more ? el("div", { class: "branches" }, el("span", { class: "muted", text: "also copied into: " }),
+        side.map((c) => el("span", { class: "branch", title: `${c.made}, ${c.city}`, text: `#${c.id} ${c.medium}${below(c.descendants)}` })),
+        node.more ? el("span", { class: "branch more", text: `+ ${node.more} more` }) : null) : null);
+  });
+  box.replaceChildren(el("h3", { text: "The family tree, from the original down to this copy" }), el("ol", { class: "tree" }, trunk));
 }
 
 /* ---------------------------------------------------------------- shelf */
