@@ -269,3 +269,32 @@ def test_the_underground_page_finds_copies_and_draws_the_family_tree(tmp_path):
                 assert node["descendants"] >= len(tree["path"]) - 1 - tree["path"].index(node["id"])
             assert tree["nodes"][-1]["id"] == deepest
     asyncio.run(go())
+
+
+def test_a_dub_chain_takes_each_machines_tape_and_knobs(tmp_path):
+    """The Dub panel's settings reach the machines: a Mayak-203 set 3 % fast, then a Vesna as its
+    serial number draws it, from an apartment concert; the title names the machines; the panel's
+    starting values are TapeDeck's own; a knob out of TapeDeck.LIMITS or a tape that does not fit
+    the deck is one sentence."""
+    from izdat.tape import TapeDeck
+
+    async def go():
+        async with Page(create_app(tmp_path, workers=1)) as c:
+            drawn = (await c.get("/api/decks/vesna", params={"seed": 1})).json()
+            assert drawn["speed_error_pct"] == round(TapeDeck("vesna", seed=1).speed_error_pct, 3) and drawn["bias"] == 1.0
+            for chain, words in [([{"deck": "vesna", "bias": 9}], "bias must be between 0 and 5"),
+                                 ([{"deck": "elektronika-302", "tape": "svema-type-6"}], "tape must be one of"),
+                                 ([{"deck": "vesna", "wow": 2}], "a deck's settings are deck, tape")]:
+                r = await c.post("/api/jobs/dub", json={"song": "example", "chain": chain, "trim_s": 1})
+                assert r.status_code == 400 and words in r.json()["error"], r.text
+            r = await c.post("/api/jobs/dub", json={"song": "example", "trim_s": 1, "concert": True,
+                                                     "chain": [{"deck": "mayak-203", "speed_error_pct": 3}, "vesna"]})
+            assert r.status_code == 202, r.text
+            assert r.json()["title"] == "the example song at an apartment concert: Mayak-203 → Vesna"
+            job = await _wait(c, r.json()["id"])
+            assert job["state"] == "done", job
+            gens = job["result"]["generations"]
+            assert gens[0]["machine"]["speed_error_pct"] == 3.0 and gens[0]["machine"]["tape"] == "svema-type-6"
+            assert gens[1]["machine"]["speed_error_pct"] == drawn["speed_error_pct"]      # machine no. 1 of the run
+            assert job["result"]["source"]["audio"]["seconds"] > 1.5          # the room's tail and the applause
+    asyncio.run(go())

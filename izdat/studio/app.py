@@ -135,11 +135,23 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _switch(body: dict, key: str) -> bool:
+    """A true/false setting (absent: false)."""
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise BadRequest(f"{key} must be true or false, not {_shown(value)}")
+    return value
+
+
 def _choice(body: dict, key: str, choices, default=None):
     value = body.get(key, default)
     if not (value is None or isinstance(value, str)) or value not in choices:
         raise BadRequest(f"{key} must be one of {', '.join(map(str, choices))}, not {_shown(value)}")
     return value
+
+
+#: The knobs of a deck the Dub page may set (TapeDeck's own names and ranges).
+KNOBS = ("speed_error_pct", "azimuth_arcmin", "bias", "record_level_db")
 
 
 class Studio:
@@ -297,18 +309,21 @@ class Studio:
             chain = body.get("chain")
             if not isinstance(chain, list) or not 1 <= len(chain) <= 12:
                 raise BadRequest("chain must be a list of 1 to 12 deck names")
-            for name in chain:
-                if not isinstance(name, str):
-                    raise BadRequest(f"chain must be a list of deck names, not of {_shown(name)}; "
-                                     f"choose from {', '.join(PRESETS)}")
-                if name not in PRESETS:
-                    raise BadRequest(f"unknown deck {_shown(name)}; choose from {', '.join(PRESETS)}")
-            p = {"song": self._upload_id(body, "song", "audio", example_ok=True), "chain": list(chain),
+            names, settings = [], []
+            for item in chain:
+                name, knobs = self._deck_entry(item)
+                names.append(name)
+                settings.append(knobs)
+            p = {"song": self._upload_id(body, "song", "audio", example_ok=True), "chain": names,
                  "trim_s": _number(body, "trim_s", 0.5, 600, 20, unit="s"),
-                 "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True)}
+                 "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True),
+                 "concert": _switch(body, "concert")}
+            if any(settings):
+                p["settings"] = settings
             self._none_arriving(("audio",), "song")
             p["song_name"] = self._name(p["song"])
-            return p, f"{p['song_name']} through {len(chain)} deck(s)"
+            titles = " → ".join(PRESETS[n].title.split(" (")[0] for n in names)
+            return p, f"{p['song_name']}{' at an apartment concert' if p['concert'] else ''}: {titles}"
         if kind == "underground":
             years = _ug_limit("year", (1946, 1991))
             chance = _ug_limit("probability", (0.0, 1.0))
@@ -334,6 +349,34 @@ class Studio:
             return p, f"copy {p['copy']}"
         raise BadRequest(f"unknown job kind {_shown(kind)}; choose cut, play, dub, underground or listen", 404)
 
+    def _deck_entry(self, item) -> tuple[str, dict]:
+        """A chain entry: a deck's name, or ``{"deck": NAME, "tape": …, "speed_error_pct": …,
+        "azimuth_arcmin": …, "bias": …, "record_level_db": …}`` (each knob within
+        :attr:`TapeDeck.LIMITS`, the tape one that fits the deck); returns (name, knobs given)."""
+        from izdat.tape import PRESETS, TapeDeck
+        from izdat.tape.formulations import TAPES
+        if isinstance(item, dict):
+            name, knobs = item.get("deck"), {}
+            extra = sorted(set(item) - {"deck", "tape", *KNOBS})
+            if extra:
+                raise BadRequest(f"a deck's settings are deck, tape, {', '.join(KNOBS)}; not {_shown(extra[0])}")
+        else:
+            name, knobs = item, None
+        if not isinstance(name, str):
+            raise BadRequest(f"chain must be a list of deck names, not of {_shown(name)}; choose from {', '.join(PRESETS)}")
+        if name not in PRESETS:
+            raise BadRequest(f"unknown deck {_shown(name)}; choose from {', '.join(PRESETS)}")
+        if knobs is None:
+            return name, {}
+        for key in KNOBS:
+            value = _ranged(item, key, tuple(TapeDeck.LIMITS[key]), optional=True)
+            if value is not None:
+                knobs[key] = value
+        if item.get("tape") not in (None, ""):
+            fits = [t for t, f in TAPES.items() if f.kind == PRESETS[name].kind]
+            knobs["tape"] = _choice(item, "tape", fits)
+        return name, knobs
+
     def _name(self, upload: str) -> str:
         if upload == "example":
             return "the example song"
@@ -355,16 +398,37 @@ async def index(request: Request) -> Response:
     return Response(page, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
 
 
+async def deck_defaults(request: Request) -> JSONResponse:
+    """``GET /api/decks/{name}?seed=N``: the knobs of that machine as its seed draws them (speed error,
+    azimuth) and as it leaves the factory (bias 1, level 0, its usual tape): the Dub panel's starting values."""
+    from izdat.tape import PRESETS, TapeDeck
+    name = request.path_params["name"]
+    if name not in PRESETS:
+        return _error(f"unknown deck {_shown(name)}; choose from {', '.join(PRESETS)}", 404)
+    try:
+        seed = _number(dict(request.query_params), "seed", 0, 2**31 - 1, 0, integer=True)
+    except BadRequest as exc:
+        return _error(str(exc), exc.status)
+    deck = TapeDeck(name, seed=seed)
+    return JSONResponse({"deck": name, "seed": seed, "tape": deck.tape.name,
+                         "speed_error_pct": round(float(deck.speed_error_pct), 3),
+                         "azimuth_arcmin": round(float(deck.azimuth_arcmin), 2),
+                         "bias": float(deck.bias), "record_level_db": float(deck.record_level_db)})
+
+
 async def info(request: Request) -> JSONResponse:
     from izdat.groove import EQUALISATIONS
-    from izdat.tape import PRESETS
+    from izdat.tape import PRESETS, TapeDeck
+    from izdat.tape.formulations import TAPES
     from izdat.xray import KINDS
     studio: Studio = request.app.state.studio
     return JSONResponse({
         "version": izdat.__version__, "xray_kinds": list(KINDS), "equalisations": list(EQUALISATIONS),
         "decks": [{"name": p.name, "title": p.title, "made": p.made, "kind": p.kind, "speed_cm_s": p.speed_cm_s,
                    "lower_hz": p.lower_hz, "upper_hz": p.upper_hz, "snr_db": p.snr_db,
-                   "wow_flutter_pct": p.wow_flutter_pct} for p in PRESETS.values()],
+                   "wow_flutter_pct": p.wow_flutter_pct, "usual_tape": p.tape,
+                   "tapes": [t for t, f in TAPES.items() if f.kind == p.kind]} for p in PRESETS.values()],
+        "deck_limits": {k: list(TapeDeck.LIMITS[k]) for k in KNOBS},
         "example_song": example_song() is not None, "optical": optical_available(), "listen": listen_available(),
         "read_back": read_back_dpi(),
         "max_upload_bytes": studio.uploads.max_bytes, "data_dir": str(studio.data_dir)})
@@ -743,6 +807,7 @@ def create_app(data_dir: str | Path | None = None, *, max_upload_mb: float = MAX
         Route("/", index),
         Route("/api/info", info),
         Route("/api/side", side),
+        Route("/api/decks/{name}", deck_defaults),
         Route("/api/uploads", uploads),
         Route("/api/uploads/{kind}", upload, methods=["POST"]),
         Route("/api/uploads/{id}", delete_upload, methods=["DELETE"]),

@@ -434,23 +434,22 @@ def spectrogram(audio, path: Path, title: str) -> None:
 def dub(params: dict, out: Path, progress, data_dir: Path) -> dict:
     """Copy a song tape to tape through a chain of decks; audio and a spectrogram per generation."""
     from izdat.audio import load
-    from izdat.tape import PRESETS, TapeDeck
+    from izdat.tape import PRESETS
 
     song = _song(params, data_dir)
     progress(0.02, "reading the song")
     audio = load(song)
     if params.get("trim_s"):
         audio = audio.trim(params["trim_s"])
+    if params.get("concert"):
+        from izdat.tape.concert import apartment_concert
+        progress(0.03, "the apartment concert: a room, one microphone, the audience")
+        audio = apartment_concert(audio, seed=params["seed"])
     chain = params["chain"]
-    machines: dict[str, TapeDeck] = {}
-    decks = []
-    for name in chain:
-        if name not in machines:
-            machines[name] = TapeDeck(name, seed=params["seed"] + len(machines))
-        decks.append(machines[name])
+    decks = chain_decks(chain, params.get("settings"), params["seed"])
     n = len(decks)
     gens = []
-    spectrogram(audio, out / "generation-00.png", "the source")
+    spectrogram(audio, out / "generation-00.png", "the source" + (" at an apartment concert" if params.get("concert") else ""))
     progress(0.05, "recording generation 1")
     tape = decks[0].record(audio)
     for g, deck in enumerate(decks):
@@ -462,11 +461,14 @@ def dub(params: dict, out: Path, progress, data_dir: Path) -> dict:
         spectrogram(heard, out / f"generation-{g + 1:02d}.png",
                     f"generation {g + 1}: {PRESETS[chain[g]].title}, {PRESETS[chain[g]].speed_cm_s:g} cm/s")
         gens.append({"generation": g + 1, "deck": chain[g], "title": PRESETS[chain[g]].title,
+                     "machine": {"tape": deck.tape.name, "speed_error_pct": round(float(deck.speed_error_pct), 3),
+                                 "azimuth_arcmin": round(float(deck.azimuth_arcmin), 2), "bias": float(deck.bias),
+                                 "record_level_db": float(deck.record_level_db)},
                      "audio": a, "spectrogram": f"generation-{g + 1:02d}.png"})
         progress(0.05 + 0.9 * (g + 1) / n, f"generation {g + 1} done")
     _save_audio(audio, out / "generation-00.wav")
     progress(0.96, "measuring each generation with izdat measure's meter")
-    meter = chain_meter(chain, params["seed"])
+    meter = chain_meter(chain, params["seed"], params.get("settings"))
     for gen, m in zip(gens, meter):
         gen["meter"] = m
     meter_chart(meter, [PRESETS[name].title for name in chain], out / "meter.png")
@@ -474,7 +476,22 @@ def dub(params: dict, out: Path, progress, data_dir: Path) -> dict:
                                       "spectrogram": "generation-00.png"}, "generations": gens, "meter": "meter.png"}
 
 
-def chain_meter(chain: list[str], seed: int) -> list[dict]:
+def chain_decks(chain: list[str], settings: list[dict] | None, seed: int) -> list:
+    """The machines of a dubbing chain: one :class:`~izdat.tape.TapeDeck` per deck and settings (the
+    same model with the same knobs is the same machine, copying onto itself), serial numbers
+    ``seed``, ``seed + 1``, … in the order they first appear."""
+    from izdat.tape import TapeDeck
+    machines: dict[str, object] = {}
+    decks = []
+    for name, knobs in zip(chain, settings or [{}] * len(chain)):
+        key = json.dumps([name, knobs or {}], sort_keys=True)
+        if key not in machines:
+            machines[key] = TapeDeck(name, seed=seed + len(machines), **(knobs or {}))
+        decks.append(machines[key])
+    return decks
+
+
+def chain_meter(chain: list[str], seed: int, settings: list[dict] | None = None) -> list[dict]:
     """``izdat measure``'s meter (izdat.tape.meter) on each generation of a dubbing chain: the test
     signals recorded on the first deck and copied deck to deck as the song was (machines with the
     job's seeds), read after each copy: the upper −3 dB limit (Hz, 1/6-octave tones at −20 dB), the
@@ -483,16 +500,12 @@ def chain_meter(chain: list[str], seed: int) -> list[dict]:
     import contextlib
 
     from izdat.audio import Audio
-    from izdat.tape import TapeDeck
     from izdat.tape import meter as m
 
-    seeds: dict[str, int] = {}
-    for name in chain:
-        seeds.setdefault(name, seed + len(seeds))
     rows = []
     for g in range(1, len(chain) + 1):
-        machines = {name: TapeDeck(name, seed=seeds[name]) for name in chain[:g]}     # one per name, as the job
-        decks = [machines[name] for name in chain[:g]]
+        decks = chain_decks(chain, settings, seed)[:g]          # fresh machines, as the job's
+        machines = {id(d): d for d in decks}
 
         def through(deck, signal, generations=1, fs=m.METER_RATE_HZ, decks=decks, machines=machines):
             for d in machines.values():
@@ -510,7 +523,7 @@ def chain_meter(chain: list[str], seed: int) -> list[dict]:
                 yield
             finally:
                 m.through = saved
-        mol, _ = m.max_output_level_dbfs(TapeDeck(chain[0], seed=seeds[chain[0]]))
+        mol, _ = m.max_output_level_dbfs(chain_decks(chain[:1], (settings or [{}])[:1], seed)[0])
         with chained():
             wf = m.measure_wow_flutter(decks[0], 1)
             noise = m.noise_floor_dbfs(decks[0], 1)

@@ -486,10 +486,15 @@ const RENDER = {
   dub(job) {
     const r = job.result, id = job.id;
     restore("#dub-form", job, "song", "dub-song");
-    if (job.params && job.params.chain) { $("#dub-chain").replaceChildren(); job.params.chain.forEach(addDeck); }
-    const row = (label, sub, audio, spec, m) => el("div", { class: "gen" },
+    if (job.params && job.params.chain) {
+      $("#dub-chain").replaceChildren();
+      job.params.chain.forEach((name, i) => addDeck(name, (job.params.settings || [])[i] || {}));
+      $("#dub-concert").checked = Boolean(job.params.concert);
+    }
+    const row = (label, sub, audio, spec, m, mc) => el("div", { class: "gen" },
       el("div", { class: "gen-head" }, el("span", { class: "gen-n", text: label }),
-        el("span", {}, sub, m ? el("small", { class: "meter", text: `upper ${Math.round(m.upper_hz)} Hz · S/N ${m.snr_db.toFixed(1)} dB · W&F ${m.wow_flutter_pct.toFixed(2)} %` }) : null)),
+        el("span", {}, sub, m ? el("small", { class: "meter", text: `upper ${Math.round(m.upper_hz)} Hz · S/N ${m.snr_db.toFixed(1)} dB · W&F ${m.wow_flutter_pct.toFixed(2)} %` }) : null,
+          mc ? el("small", { class: "machine", text: `${mc.tape} tape · speed ${mc.speed_error_pct >= 0 ? "+" : ""}${mc.speed_error_pct} % · azimuth ${mc.azimuth_arcmin}′ · bias ${mc.bias} · level ${mc.record_level_db} dB` }) : null)),
       el("audio", { controls: true, preload: "metadata", src: fileURL(id, audio.file) }),
       el("img", { class: "spec", src: fileURL(id, spec), alt: `waveform and spectrogram: ${sub}`, loading: "lazy" }));
     put($("#dub-result"),
@@ -498,7 +503,7 @@ const RENDER = {
         el("figcaption", { class: "muted", text: "each generation measured with izdat measure's meter: test tones and silence copied through the same machines" })) : null,
       el("p", { class: "muted ab", text: "One playhead: start any generation and it takes up where the last one stopped." }),
       linkPlayers(el("div", { class: "gens" }, row("0", "the source", r.source.audio, r.source.spectrogram),
-        ...r.generations.map((g) => row(String(g.generation), g.title, g.audio, g.spectrogram, g.meter)))));
+        ...r.generations.map((g) => row(String(g.generation), g.title, g.audio, g.spectrogram, g.meter, g.machine)))));
   },
 
   underground(job) {
@@ -746,10 +751,72 @@ function deckSelect(value) {
   return sel;
 }
 
-function addDeck(value) {
-  const li = el("li", {}, deckSelect(value),
-    el("button", { type: "button", class: "x", title: "remove this copy", text: "×", onclick: () => { if ($$("#dub-chain li").length > 1) li.remove(); } }));
+/* The knobs of a machine, as TapeDeck names them: label, unit, step. */
+const KNOBS = { speed_error_pct: ["speed error", "%", 0.05], azimuth_arcmin: ["azimuth", "arc min", 0.5],
+                bias: ["bias", "× the tape's optimum", 0.05], record_level_db: ["record level", "dB", 0.5] };
+
+/* The serial number the studio gives the machine of this row when its knobs are left alone: the
+   seed plus the count of other models before it (work.py's chain_decks). */
+function seedFor(li) {
+  const rows = $$("#dub-chain li"), names = [];
+  for (const r of rows) { const n = $("select.deck", r).value; if (r === li) break; if (!names.includes(n)) names.push(n); }
+  const name = $("select.deck", li).value;
+  const at = names.indexOf(name);
+  return Number($("#dub-form [name=seed]").value || 0) + (at >= 0 ? at : names.length);
+}
+
+/* One copy in the chain: its deck and, behind the gear, that machine's tape and knobs (a plugin's
+   panel): each starts at what the machine's serial number draws (greyed), and may be set. */
+function addDeck(value, knobs = {}) {
+  const sel = deckSelect(value);
+  sel.classList.add("deck");
+  const panel = el("div", { class: "knobs hidden" });
+  const toggle = el("button", { type: "button", class: "gear", title: "this machine's tape and settings", "aria-expanded": "false", text: "⚙" });
+  const li = el("li", {}, sel, toggle,
+    el("button", { type: "button", class: "x", title: "remove this copy", text: "×", onclick: () => { if ($$("#dub-chain li").length > 1) li.remove(); } }),
+    panel);
+  let filled = false;
+  const fill = async () => {
+    const deck = state.info.decks.find((d) => d.name === sel.value);
+    let drawn = {};
+    try { drawn = await api(`/api/decks/${encodeURIComponent(sel.value)}?seed=${seedFor(li)}`); } catch (err) { drawn = {}; }
+    const tape = el("select", { "data-knob": "tape", "aria-label": "tape" }, deck.tapes.map((t) =>
+      el("option", { value: t, text: t === deck.usual_tape ? `${t} (its usual tape)` : t })));
+    tape.value = knobs.tape || drawn.tape || deck.usual_tape;
+    put(panel, el("label", {}, "tape", tape),
+      Object.entries(KNOBS).map(([k, [label, unit, step]]) => {
+        const [lo, hi] = state.info.deck_limits[k];
+        const input = el("input", { type: "number", "data-knob": k, min: String(lo), max: String(hi), step: String(step),
+          placeholder: drawn[k] === undefined ? "" : String(drawn[k]), "aria-label": label });
+        if (knobs[k] !== undefined) input.value = String(knobs[k]);
+        return el("label", {}, `${label} `, el("span", { class: "unit", text: unit }), input);
+      }),
+      el("p", { class: "note", text: `greyed: as machine no. ${seedFor(li)} of this model draws it or leaves the factory; type a value to set it` }));
+    filled = true;
+  };
+  toggle.addEventListener("click", () => {
+    const open = panel.classList.toggle("hidden") === false;
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open && !filled) fill();
+  });
+  sel.addEventListener("change", () => { knobs = {}; filled = false; if (!panel.classList.contains("hidden")) fill(); else put(panel); });
+  if (Object.keys(knobs).length) { panel.classList.remove("hidden"); toggle.setAttribute("aria-expanded", "true"); }
   $("#dub-chain").append(li);
+  if (Object.keys(knobs).length) fill();
+}
+
+/* The chain as the API takes it: a name, or {deck, tape, knobs…} where something was set. */
+function chainSettings() {
+  return $$("#dub-chain li").map((li) => {
+    const name = $("select.deck", li).value;
+    const deck = state.info.decks.find((d) => d.name === name);
+    const knobs = {};
+    for (const f of $$("[data-knob]", li)) {
+      if (f.dataset.knob === "tape") { if (f.value && f.value !== deck.usual_tape) knobs.tape = f.value; }
+      else if (f.value !== "") knobs[f.dataset.knob] = Number(f.value);
+    }
+    return Object.keys(knobs).length ? { deck: name, ...knobs } : name;
+  });
 }
 
 async function main() {
@@ -789,7 +856,7 @@ async function main() {
     $("#dub-example").addEventListener("click", () => useExample("dub-song"));
   }
   ["elektronika-302", "mayak-203", "vesna"].forEach(addDeck);
-  $("#dub-add").addEventListener("click", () => addDeck($("#dub-chain li:last-child select").value));
+  $("#dub-add").addEventListener("click", () => addDeck($("#dub-chain li:last-child select.deck").value));
   $$("#ug-form input[type=range]").forEach((r) => {
     const out = $(`#ug-${r.name}-out`);
     const show = () => {
@@ -824,7 +891,7 @@ async function main() {
     e.preventDefault();
     const song = state.sources["dub-song"];
     if (!song) { toast("Choose a song first (or the example song)."); return; }
-    startJob("dub", "dub", { ...formValues(e.target), song, chain: $$("#dub-chain select").map((s) => s.value) });
+    startJob("dub", "dub", { ...formValues(e.target), song, chain: chainSettings(), concert: $("#dub-concert").checked });
   });
   $("#ug-form").addEventListener("submit", (e) => { e.preventDefault(); startJob("underground", "underground", formValues(e.target)); });
 
