@@ -298,3 +298,24 @@ def test_a_dub_chain_takes_each_machines_tape_and_knobs(tmp_path):
             assert gens[1]["machine"]["speed_error_pct"] == drawn["speed_error_pct"]      # machine no. 1 of the run
             assert job["result"]["source"]["audio"]["seconds"] > 1.5          # the room's tail and the applause
     asyncio.run(go())
+
+
+def test_an_underground_ensemble_gives_bands_over_its_runs(tmp_path):
+    """Three seeds of a 500-person society, 1946-1970: each run's figures, and per medium and year the
+    lowest, mean and highest copies alive, the first run's curve inside the band."""
+    async def go():
+        async with Page(create_app(tmp_path, workers=1)) as c:
+            r = await c.post("/api/jobs/underground", json={"people": 500, "start_year": 1946, "end_year": 1970,
+                                                              "seed": 4, "runs": 3})
+            assert r.status_code == 202 and r.json()["title"] == "500 people, 1946–1970, seed 4, 3 runs", r.text
+            assert (await c.post("/api/jobs/underground", json={"runs": 9})).status_code == 400
+            job = await _wait(c, r.json()["id"])
+            assert job["state"] == "done", job
+            ens, first = job["result"]["ensemble"], job["result"]
+            assert ens["runs"] == 3 and ens["seeds"] == [4, 5, 6]
+            assert ens["copies"][0] == first["summary"]["copies"] and len(set(ens["copies"])) > 1
+            for m, band in ens["alive"].items():
+                one = first["yearly"]["alive"][m]
+                assert all(lo <= v <= hi for lo, v, hi in zip(band["lo"], one, band["hi"]))
+                assert all(lo <= mean <= hi for lo, mean, hi in zip(band["lo"], band["mean"], band["hi"]))
+    asyncio.run(go())

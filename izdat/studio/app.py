@@ -43,6 +43,8 @@ MAX_UPLOAD_MB = 200
 MAX_QUEUED = 8
 #: Largest total size of the data folder (GiB) by default; uploads and new jobs are refused beyond it.
 MAX_DATA_GB = 4.0
+#: Most runs (seeds) one underground job makes for its ensemble bands.
+MAX_RUNS = 5
 #: Largest settings body (bytes) a job request may send.
 MAX_SETTINGS_BYTES = 64 * 1024
 #: Host names a studio on this machine answers to (with its own port).
@@ -333,10 +335,12 @@ class Studio:
                  "end_year": _number(body, "end_year", *years, 1990, integer=True),
                  "pass_probability": _number(body, "pass_probability", *chance, 0.7),
                  "ban_year": _number(body, "ban_year", *years, 1958, integer=True),
-                 "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True)}
+                 "seed": _number(body, "seed", 0, 2**31 - 1, 0, integer=True),
+                 "runs": _number(body, "runs", 1, MAX_RUNS, 1, integer=True)}
             if p["start_year"] > p["end_year"]:
                 raise BadRequest("start_year must not be after end_year")
-            return p, f"{p['people']:,} people, {p['start_year']}–{p['end_year']}"
+            runs = f", {p['runs']} runs" if p["runs"] > 1 else ""
+            return p, f"{p['people']:,} people, {p['start_year']}–{p['end_year']}, seed {p['seed']}{runs}"
         if kind == "listen":
             run = self.jobs.get(body.get("run")) if isinstance(body.get("run"), str) else None
             if run is None or run["kind"] != "underground" or run["state"] != "done":

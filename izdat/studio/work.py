@@ -596,6 +596,7 @@ def underground(params: dict, out: Path, progress, data_dir: Path) -> dict:
                        "made": str(epoch + dt.timedelta(days=float(cf[k, F_MADE]))), "fate": FATES[ci[k, C_FATE]]})
     keep = {k: v for k, v in summary.items() if k != "yearly"}
     (out / "summary.json").write_text(json.dumps(summary, default=_plain))
+    ensemble = _ensemble(params, sc, summary, progress) if params.get("runs", 1) > 1 else None
     y = summary["yearly"]
     yearly = {"years": [int(v) for v in y["years"]],
               "alive": {m: [int(v) for v in vals] for m, vals in y["alive"].items()},
@@ -604,7 +605,30 @@ def underground(params: dict, out: Path, progress, data_dir: Path) -> dict:
     return {"kind": "underground", "plots": plots, "summary": json.loads(json.dumps(keep, default=_plain)),
             "copies": copies, "database": "lineage.sqlite", "yearly": yearly,
             "events": _events(sc, summary, params["start_year"], params["end_year"]),
-            "cities": cities}
+            "cities": cities, "ensemble": ensemble}
+
+
+def _ensemble(params: dict, sc, first: dict, progress) -> dict:
+    """The same society and state under ``runs`` seeds (the job's seed, then the next ones): each run's
+    headline figures, and per medium and year the copies alive as mean, lowest and highest."""
+    from izdat.underground import build_society, simulate
+    from izdat.underground.summary import summarize
+    runs = int(params["runs"])
+    summaries = [first]
+    for k in range(1, runs):
+        seed = params["seed"] + k
+        progress(0.8 + 0.15 * k / runs, f"run {k + 1} of {runs} (seed {seed})")
+        society = build_society(params["people"], sc, seed)
+        history = simulate(society, sc, seed=seed, start_year=params["start_year"], end_year=params["end_year"])
+        summaries.append(summarize(history, society, sc))
+    alive = {}
+    for m in first["yearly"]["alive"]:
+        stack = np.array([s["yearly"]["alive"][m] for s in summaries], dtype=float)
+        alive[m] = {"mean": [round(float(v), 1) for v in stack.mean(axis=0)],
+                    "lo": [int(v) for v in stack.min(axis=0)], "hi": [int(v) for v in stack.max(axis=0)]}
+    return {"runs": runs, "seeds": [params["seed"] + k for k in range(runs)],
+            "copies": [int(s["copies"]) for s in summaries], "arrests": [int(s["arrests"]) for s in summaries],
+            "max_generation": [int(s["max_generation"]) for s in summaries], "alive": alive}
 
 
 def _events(sc, summary: dict, start: int, end: int) -> list[dict]:

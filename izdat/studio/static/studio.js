@@ -520,7 +520,8 @@ const RENDER = {
         ...[["copies", s.copies], ["recordings", s.titles], ["deepest generation", s.max_generation], ["arrests", s.arrests]]
           .map(([k, v]) => el("div", {}, el("b", { text: Number(v).toLocaleString("en-GB") }), el("span", { text: k })))),
       el("p", { class: "muted", text: byMedium }),
-      r.yearly ? timeline(r.yearly, r.events || []) : null,
+      r.ensemble ? el("p", { class: "muted ens", text: spread(r.ensemble) }) : null,
+      r.yearly ? timeline(r.yearly, r.events || [], r.ensemble) : null,
       el("div", { class: "plots" }, ...r.plots.map((p) => el("a", { href: fileURL(id, p), target: "_blank", rel: "noopener" },
         el("img", { src: fileURL(id, p), alt: p.replace(".png", "").replaceAll("_", " "), loading: "lazy" })))),
       finder(job, fill),
@@ -581,12 +582,22 @@ function finder(job, fill) {
    year scrubber with Go and Step, and that year's figures beside it. */
 const MEDIUM_COLOURS = { LP: "#8fd3e8", bone: "#ef6253", reel: "#e7b35a", cassette: "#6fd39a" };
 
-function timeline(y, events) {
+/* An ensemble's headline figures: mean ± standard deviation over its runs, and the range. */
+function spread(ens) {
+  const stat = (xs) => {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
+    return `${Math.round(mean).toLocaleString("en-GB")} ± ${Math.round(sd).toLocaleString("en-GB")} (${Math.min(...xs).toLocaleString("en-GB")}–${Math.max(...xs).toLocaleString("en-GB")})`;
+  };
+  return `Over ${ens.runs} runs (seeds ${ens.seeds[0]}–${ens.seeds[ens.seeds.length - 1]}): copies ${stat(ens.copies)} · deepest generation ${stat(ens.max_generation)} · arrests ${stat(ens.arrests)}. The figures above are the first run's; the bands below span every run.`;
+}
+
+function timeline(y, events, ens) {
   const NS = "http://www.w3.org/2000/svg", W = 640, H = 220, L = 44, R = 10, T = 12, B = 26;
   const svg = (tag, attrs = {}) => { const n = document.createElementNS(NS, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
   const years = y.years, n = years.length;
   const media = Object.keys(y.alive).filter((m) => y.alive[m].some((v) => v > 0));
-  const top = Math.max(1, ...media.flatMap((m) => y.alive[m]));
+  const top = Math.max(1, ...media.flatMap((m) => y.alive[m]), ...(ens ? media.flatMap((m) => ens.alive[m].hi) : []));
   const X = (i) => L + (W - L - R) * (n > 1 ? i / (n - 1) : 0.5);
   const Y = (v) => T + (H - T - B) * (1 - v / top);
   const g = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "timeline", role: "img", "aria-label": "copies alive per medium, year by year" });
@@ -613,8 +624,17 @@ function timeline(y, events) {
     g.append(t);
   }
   for (const m of media) {
-    g.append(svg("polyline", { points: y.alive[m].map((v, i) => `${X(i)},${Y(v)}`).join(" "), fill: "none",
-      stroke: MEDIUM_COLOURS[m] || "#dce8ec", "stroke-width": "2" }));
+    const colour = MEDIUM_COLOURS[m] || "#dce8ec";
+    if (ens) {          // the band from the lowest to the highest run, and the mean through it
+      const a = ens.alive[m];
+      const pts = a.hi.map((v, i) => `${X(i)},${Y(v)}`).concat(a.lo.map((v, i) => `${X(i)},${Y(v)}`).reverse());
+      g.append(svg("polygon", { points: pts.join(" "), fill: colour, "fill-opacity": "0.18", stroke: "none", class: "band" }));
+      g.append(svg("polyline", { points: a.mean.map((v, i) => `${X(i)},${Y(v)}`).join(" "), fill: "none",
+        stroke: colour, "stroke-width": "2", class: "mean" }));
+    } else {
+      g.append(svg("polyline", { points: y.alive[m].map((v, i) => `${X(i)},${Y(v)}`).join(" "), fill: "none",
+        stroke: colour, "stroke-width": "2" }));
+    }
   }
   const cursor = svg("line", { y1: T, y2: H - B, stroke: "#dce8ec", "stroke-width": "1.5" });
   g.append(cursor);
@@ -625,10 +645,11 @@ function timeline(y, events) {
   const show = () => {
     const i = Number(scrub.value);
     cursor.setAttribute("x1", X(i)); cursor.setAttribute("x2", X(i));
-    const alive = media.map((m) => `${m} ${y.alive[m][i].toLocaleString("en-GB")}`).join(", ");
+    const alive = media.map((m) => ens ? `${m} ${Math.round(ens.alive[m].mean[i]).toLocaleString("en-GB")} (${ens.alive[m].lo[i]}–${ens.alive[m].hi[i]})`
+      : `${m} ${y.alive[m][i].toLocaleString("en-GB")}`).join(", ");
     const made = media.map((m) => y.made[m][i]).reduce((a, b) => a + b, 0);
     const marks = events.filter((e) => e.year === years[i]).map((e) => ` · ${e.label}`).join("");
-    readout.textContent = `${years[i]}: alive ${alive} · ${made.toLocaleString("en-GB")} made · ${y.confiscated[i]} confiscated · ${y.arrests[i]} arrests${marks}`;
+    readout.textContent = `${years[i]}: alive ${alive} · ${ens ? "the first run: " : ""}${made.toLocaleString("en-GB")} made · ${y.confiscated[i]} confiscated · ${y.arrests[i]} arrests${marks}`;
   };
   let timer = null;
   const go = el("button", { type: "button", class: "small-btn", text: "Go" });
@@ -643,7 +664,7 @@ function timeline(y, events) {
   const step = el("button", { type: "button", class: "small-btn", text: "Step", onclick: () => { stop(); scrub.value = String(Number(scrub.value) >= n - 1 ? 0 : Number(scrub.value) + 1); show(); } });
   scrub.addEventListener("input", () => { stop(); show(); });
   show();
-  return el("figure", { class: "watch" }, el("h3", { text: "Year by year: copies alive" }), g, legend,
+  return el("figure", { class: "watch" }, el("h3", { text: ens ? `Year by year: copies alive, mean and range of ${ens.runs} runs` : "Year by year: copies alive" }), g, legend,
     el("div", { class: "scrubber" }, go, step, scrub), readout);
 }
 
