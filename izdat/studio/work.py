@@ -253,17 +253,69 @@ def _tracking_overlay(picture: Path, groove, out: Path) -> dict:
 
 def _read_back(picture: Path, meta: Path | None, out: Path, progress, lo: float, hi: float,
                *, rpm: float = 78.0, dpi: float | None = None, eq: str | None = None) -> dict:
-    """Play a picture with the optical needle: audio and a tracking report (or why it could not)."""
+    """Play a picture with the optical needle: audio and a tracking report (or why it could not).
+
+    As ``izdat play`` does: with record.json its programme, curve and level; without it the programme
+    found from the groove's pitch (lead-in, lead-out and locked groove not played), the curve the
+    groove's spectrum points to (or the one asked, with a word when the spectrum disagrees), the
+    audio high-passed at 20 Hz and normalised, and a warning when it is mostly subsonic. Each choice
+    is said in ``notes``, and the other curve offered in ``fixes``."""
     if not optical_available():
         return {"error": "the optical reader is not available in this copy of izdat"}
-    from izdat.optical import play_picture
+    from izdat.audio import Audio
+    from izdat.groove import equalisation
+    from izdat.optical import OpticalReader, load_picture, read_meta
+    from izdat.optical._programme import (HIGH_PASS_HZ, SUBSONIC_EDGE_HZ, SUBSONIC_SHARE, guess_curve, high_pass,
+                                          subsonic_share, trim_to_programme)
     progress(lo, "optical needle: following the groove")
+    notes, fixes = [], []
     try:
-        audio, groove = play_picture(picture, meta=meta, rpm=rpm, dpi=dpi, eq=eq)
+        m = read_meta(meta) if meta is not None else None
+        reader = OpticalReader(rpm=m.rpm if m else rpm, dpi=dpi, eq=eq)
+        scan = load_picture(picture, dpi=dpi)
+        groove = reader.read(scan, m, release=True)
+        del scan
+        if m is None:
+            groove, found = trim_to_programme(groove)
+            if found is not None:
+                a, b, pitch = found
+                n = groove.samples_per_rev
+                notes.append(f"no record.json: the programme found from the groove's pitch ({pitch * 1e6:.0f} µm a "
+                             f"turn): {(b - a) / n:.1f} programme turns, {(b - a) / groove.sample_rate:.2f} s; the "
+                             f"lead-in ({a / n:.1f} turns), lead-out and locked groove are not played")
+        guess = guess_curve(groove) if m is None else None
+        if eq:
+            curve = equalisation(eq)
+            if guess is not None and guess.velocity != (not curve.displacement):
+                notes.append(f"played with the {curve.name} curve as asked, but {guess.describe()}")
+                fixes.append({"label": f"Play with {guess.likely}", "set": {"eq": guess.likely}})
+        elif m is not None:
+            curve = m.eq
+        elif guess is None:
+            curve = equalisation("none")
+            notes.append("no record.json, and the programme is too short to tell its curve from its spectrum: "
+                         "played with none (constant amplitude)")
+            fixes.append({"label": "Play with blumlein", "set": {"eq": "blumlein"}})
+        else:
+            curve = equalisation(guess.likely)
+            other = "none" if guess.velocity else "blumlein"
+            notes.append(f"no record.json: played with the {guess.likely} curve, as {guess.describe()}")
+            fixes.append({"label": f"Play with {other} instead", "set": {"eq": other}})
+        audio = groove.playback(eq=curve, gain_m=m.gain_m if m else None, sample_rate=44_100.0)
     except IzdatError as exc:
         return {"error": str(exc)}
+    if m is None:
+        x = high_pass(audio.samples, audio.sample_rate)
+        peak = float(np.max(np.abs(x))) if len(x) else 0.0
+        audio = Audio(np.asarray(x * (10 ** (-1 / 20) / peak if peak > 0 else 0.0), np.float32), audio.sample_rate)
+        notes.append(f"no record.json, so no level: high-passed at {HIGH_PASS_HZ:g} Hz (the cutters' subsonic "
+                     f"filter) and normalised to a −1 dBFS peak")
+    share = subsonic_share(audio.samples, audio.sample_rate)
+    if share > SUBSONIC_SHARE:
+        notes.append(f"warning: {share:.0%} of the audio's energy lies below {SUBSONIC_EDGE_HZ:g} Hz, rumble rather "
+                     f"than programme: the needle's track may be off (see the tracking picture)")
     progress(lo + 0.7 * (hi - lo), "optical needle: tracking report")
-    result = {"audio": _save_audio(audio, out / "optical.wav")}
+    result = {"audio": _save_audio(audio, out / "optical.wav"), "curve": curve.name, "notes": notes, "fixes": fixes}
     spectrogram(audio, out / "sound-optical.png", "optical read-back")
     result["audio"]["sonogram"] = "sound-optical.png"
     result["tracking"] = _tracking_overlay(picture, groove, out / "tracking.png")

@@ -479,7 +479,11 @@ const RENDER = {
       viewer(fileURL(id, t.file), fileURL(id, r.preview), "the track the needle followed", trackLegend()),
       el("div", { class: "players" }, player("What the groove holds", fileURL(id, r.audio.file), `${r.audio.seconds} s`,
         r.audio.sonogram ? fileURL(id, r.audio.sonogram) : null)),
-      facts([["programme", `${t.seconds} s in ${t.programme_turns} programme turns`], ["measured", measured(t)], ["resolution", `${t.dpi} dpi`],
+      r.notes && r.notes.length ? el("ul", { class: "notes" }, r.notes.map((n) =>
+        el("li", { class: n.startsWith("warning") ? "warning" : "", text: n.charAt(0).toUpperCase() + n.slice(1) + "." }))) : null,
+      fixButtons("play", r.fixes),
+      facts([["programme", `${t.seconds} s in ${t.programme_turns} programme turns`], ["measured", measured(t)],
+             r.curve ? ["curve", r.curve] : null, ["resolution", `${t.dpi} dpi`],
              ["spiral centre", `${t.centre_px[0]}, ${t.centre_px[1]} px`]]));
   },
 
