@@ -284,7 +284,7 @@ def test_a_dub_chain_takes_each_machines_tape_and_knobs(tmp_path):
             assert drawn["speed_error_pct"] == round(TapeDeck("vesna", seed=1).speed_error_pct, 3) and drawn["bias"] == 1.0
             for chain, words in [([{"deck": "vesna", "bias": 9}], "bias must be between 0 and 5"),
                                  ([{"deck": "elektronika-302", "tape": "svema-type-6"}], "tape must be one of"),
-                                 ([{"deck": "vesna", "wow": 2}], "a deck's settings are deck, tape")]:
+                                 ([{"deck": "vesna", "wow": 2}], "or of a deck's settings (deck, tape, speed_error_pct")]:
                 r = await c.post("/api/jobs/dub", json={"song": "example", "chain": chain, "trim_s": 1})
                 assert r.status_code == 400 and words in r.json()["error"], r.text
             r = await c.post("/api/jobs/dub", json={"song": "example", "trim_s": 1, "concert": True,

@@ -363,7 +363,8 @@ class Studio:
             name, knobs = item.get("deck"), {}
             extra = sorted(set(item) - {"deck", "tape", *KNOBS})
             if extra:
-                raise BadRequest(f"a deck's settings are deck, tape, {', '.join(KNOBS)}; not {_shown(extra[0])}")
+                raise BadRequest(f"chain must be a list of deck names or of a deck's settings (deck, tape, "
+                                 f"{', '.join(KNOBS)}), not of {_shown(extra[0])}")
         else:
             name, knobs = item, None
         if not isinstance(name, str):
