@@ -98,6 +98,8 @@ def test_the_studio_on_a_phone_and_from_the_keyboard(phone, studio, tmp_path):  
     assert labels[0] == "Cut only the first 14 s" and not any("--" in x or "≤" in x for x in labels), labels
     page.screenshot(path=str(SHOTS / "phone-cut-fixes.png"), full_page=True)
     page.click("#cut-job .fix >> nth=0")
+    # the bar says how far, in per cent, as the CLI's bars do
+    _until(page, "/\\d+ %/.test((document.querySelector('#cut-job .msg') || {}).textContent || '')", 60)
     page.wait_for_selector("#cut-result .viewer img", timeout=120_000)
     assert page.input_value("#cut-form input[name=trim_s]") == "14"
     result = page.inner_text("#cut-result")

@@ -383,7 +383,8 @@ def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
         xray_arg = xray.get("kind") if xray else None
     progress(0.05, "cutting the groove")
     try:
-        record = lathe.cut(audio, trim_s=params.get("trim_s"))
+        record = lathe.cut(audio, trim_s=params.get("trim_s"),
+                           on_progress=lambda f: progress(0.05 + 0.25 * f, "cutting the groove"))
     except GrooveError:
         duration = min(audio.duration_s, params.get("trim_s") or math.inf)
         message, fixes = fit_fixes(lathe, duration, inner_given=bool(params.get("inner_radius_mm")))

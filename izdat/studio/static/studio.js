@@ -262,7 +262,7 @@ function watch(page, id) {
       box.classList.add("hidden"); state.running[page] = false; updateGo(page); localStorage.removeItem(`izdat.job.${page}`); return;
     }
     $(".fill", box).style.width = `${Math.round(100 * (job.progress || 0))}%`;
-    $(".msg", box).textContent = job.state === "running" || job.state === "queued" ? `${job.message || job.state}…` : job.state;
+    $(".msg", box).textContent = job.state === "running" || job.state === "queued" ? `${job.message || job.state}…${eta(job)}` : job.state;
     if (job.state === "queued" || job.state === "running") { state.timers[page] = setTimeout(tick, 400); return; }
     state.running[page] = false;
     updateGo(page);
@@ -279,6 +279,15 @@ function watch(page, id) {
   };
   box.classList.remove("failed");
   tick();
+}
+
+/* " 42 % · about 0:12 left" of a running job (from its start and the fraction done), as the CLI's bars. */
+function eta(job) {
+  if (job.state !== "running" || !job.started) return "";
+  const f = job.progress || 0, took = Date.now() / 1000 - job.started;
+  const pct = ` ${Math.floor(100 * f)} %`;
+  if (f < 0.05 || took < 2) return pct;
+  return `${pct} · about ${mmss(Math.max(0, took * (1 - f) / f))} left`;
 }
 
 async function cancelJob(page, id) {
