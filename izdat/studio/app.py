@@ -689,11 +689,19 @@ async def copy_tree(request: Request) -> JSONResponse:
                                    "ORDER BY id", (copy_id,)).fetchall()
                 return [{"id": r[0], "medium": r[1], "generation": r[2], "city": r[3], "made": r[4]} for r in rows]
 
+            # every copy descending from the original, once (one query), and each one's family size
+            rows = con.execute("WITH RECURSIVE d(id, parent) AS (SELECT id, parent FROM copies WHERE id = ? "
+                               "UNION ALL SELECT c.id, c.parent FROM copies c JOIN d ON c.parent = d.id) "
+                               "SELECT id, parent FROM d", (path[0]["id"],)).fetchall()
+            below: dict[int, int] = {i: 0 for i, _ in rows}
+            parent_of = {i: p for i, p in rows}
+            for i, _ in reversed(rows):           # the query yields parents before their children
+                p = parent_of[i]
+                if p in below and i != path[0]["id"]:
+                    below[p] += below[i] + 1
+
             def family(copy_id: int) -> int:
-                n = con.execute("WITH RECURSIVE d(id) AS (SELECT id FROM copies WHERE parent = ? UNION ALL "
-                                "SELECT c.id FROM copies c JOIN d ON c.parent = d.id) SELECT COUNT(*) FROM d",
-                                (copy_id,)).fetchone()[0]
-                return int(n)
+                return below.get(copy_id, 0)
             on_path = {c["id"] for c in path}
             nodes = []
             for c in path:
