@@ -105,10 +105,10 @@ def _cut_see_play_download(page, studio, tmp_path):
     assert not page.is_visible("#cut-job.failed"), page.inner_text("#cut-job")
     width = page.eval_on_selector("#cut-result .viewer img", "img => img.decode().then(() => img.naturalWidth)")
     assert width > 500
-    # play back the groove as cut, the gramophone and the optical read-back, each with its sonogram
+    # play back the song, the groove as cut, the gramophone and the optical read-back, each with its sonogram
     players = page.query_selector_all("#cut-result .players audio")
-    assert len(players) == 3, page.inner_text("#cut-result .players")
-    _until(page, "[...document.querySelectorAll('#cut-result .players img.sono')].filter(i => i.complete && i.naturalWidth > 800).length === 3")
+    assert len(players) == 4, page.inner_text("#cut-result .players")
+    _until(page, "[...document.querySelectorAll('#cut-result .players img.sono')].filter(i => i.complete && i.naturalWidth > 800).length === 4")
     for audio in players:
         played = audio.evaluate("""a => new Promise(done => {
             a.muted = true;

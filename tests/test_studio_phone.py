@@ -111,6 +111,16 @@ def test_the_studio_on_a_phone_and_from_the_keyboard(phone, studio, tmp_path):  
         assert abs(audio.evaluate("a => new Promise(ok => a.readyState >= 1 ? ok(a.duration) : "
                                   "a.addEventListener('loadedmetadata', () => ok(a.duration)))") - 14) < 0.3
     _fits(page, "cut result")
+    # one playhead: the song sought to 5 s, then the gramophone started, takes up at 5 s
+    heard = page.evaluate("""() => new Promise(done => {
+        const [song, , gramophone] = document.querySelectorAll('#cut-result .players audio');
+        song.muted = gramophone.muted = true;
+        song.addEventListener('seeked', () => gramophone.play()
+            .then(() => setTimeout(() => { const t = gramophone.currentTime; gramophone.pause(); done(t); }, 300))
+            .catch((e) => done('refused: ' + e)), { once: true });
+        song.currentTime = 5;
+    })""")
+    assert isinstance(heard, float) and 5 <= heard < 6.5, heard
 
     # the zoom viewer from the keyboard: + goes onto the music band, arrows move, 0 fits
     page.focus("#cut-result .stage")

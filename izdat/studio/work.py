@@ -402,6 +402,10 @@ def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
     heard = Gramophone(seed=params["seed"], plays=params.get("plays", 0))(record)
     gramophone = _save_audio(heard, out / "gramophone.wav")
     progress(0.7, "pictures of the sound")
+    song_heard = audio.trim(params["trim_s"]) if params.get("trim_s") else audio
+    source = _save_audio(song_heard, out / "source.wav")
+    spectrogram(song_heard, out / "sound-source.png", "the song")
+    source["sonogram"] = "sound-source.png"
     spectrogram(load(out / "preview.wav"), out / "sound-cut.png", "the groove as cut (clean preview)")
     spectrogram(heard, out / "sound-gramophone.png", "gramophone")
     gramophone["sonogram"] = "sound-gramophone.png"
@@ -419,7 +423,7 @@ def cut(params: dict, out: Path, progress, data_dir: Path) -> dict:
                 "limiter": record.limiter.summary(),
                 "xray": {"file": xray_name} if xray_name else info.get("xray"),
                 "pitch_um": info["pitch"], "band": _band(info), "cutting": _cutting(info)},
-            "preview": {"file": "preview.wav", "sonogram": "sound-cut.png"}, "gramophone": gramophone,
+            "source": source, "preview": {"file": "preview.wav", "sonogram": "sound-cut.png"}, "gramophone": gramophone,
             "optical": optical}
 
 

@@ -461,6 +461,8 @@ const RENDER = {
       viewer(fileURL(id, rec.preview), fileURL(id, rec.picture), `${rec.picture_size[0]} × ${rec.picture_size[1]} px at ${rec.dpi} dpi — + goes onto the music band; scroll or double-click to zoom, drag to move`,
         null, rec.band ? [...rec.band.aim, rec.band.width] : null),
       linkPlayers(el("div", { class: "players" },
+        r.source ? player("The song", fileURL(id, r.source.file), "the source, as it went into the lathe",
+          fileURL(id, r.source.sonogram)) : null,
         r.preview.sonogram ? player("The groove as cut", fileURL(id, r.preview.file), "the clean preview: what the lathe put in the groove",
           fileURL(id, r.preview.sonogram)) : null,
         player("Gramophone", fileURL(id, r.gramophone.file), "steel needle, electric pickup, on fresh X-ray film",
