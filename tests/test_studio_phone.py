@@ -7,7 +7,6 @@ turns, the zoom viewer answers keys, the Shelf shows thumbnails, figures and siz
 on Enter, and the Dub players keep their controls. Screenshots land in ``test-artifacts/studio/``.
 """
 
-import io
 import re
 
 import numpy as np
