@@ -195,6 +195,10 @@ def test_four_aged_scans_are_registered_and_averaged(four_scans):
     record, (one, four), text = four_scans
     ref = record.playback().samples
     assert "4 scans registered on the first and averaged by their noise" in text
+    # each scan's 1.95 turns: the turn-to-turn pitch (the lathe's ~180 µm), not "0–0 µm"
+    import re
+    pitches = [int(p) for p in re.findall(r"turns, pitch (\d+) µm", text)]
+    assert len(pitches) == 4 and all(150 < p < 250 for p in pitches), text
     got_one, got_four = si_snr_db(one, ref, FS), si_snr_db(four, ref, FS)
     assert got_one > 9.0, got_one
     assert got_four > got_one, (got_one, got_four)

@@ -193,14 +193,26 @@ def _printable_name(path: Path) -> str:
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in path.name)
 
 
+def _pitch_text(groove) -> str:
+    """The programme's pitch in words: the range of its whole turns' pitches (µm), or under two
+    whole turns the median turn-to-turn distance, or that there is no turn to measure."""
+    pitch = groove.pitch_um()
+    if pitch.size:
+        return f"{pitch.min():.0f}–{pitch.max():.0f} µm"
+    n = groove.samples_per_rev
+    r = groove.radius_m[groove.program_start:groove.program_end]
+    if len(r) > n:
+        return f"{np.median(r[:-n] - r[n:]) * 1e6:.0f} µm"
+    return "not measured (under one turn)"
+
+
 def _print_raster(groove, curve) -> None:
     r = groove.radius_m[groove.program_start:groove.program_end] * 1e3
-    pitch = groove.pitch_um()
     console.print(
         f"spiral centre ({groove.centre_px[0]:.1f}, {groove.centre_px[1]:.1f}) px, groove from "
         f"{r[:groove.samples_per_rev].mean():.1f} to {r[-groove.samples_per_rev:].mean():.1f} mm in "
         f"{(groove.program_end - groove.program_start) / groove.samples_per_rev:.1f} turns, pitch "
-        f"{(pitch.min() if pitch.size else 0):.0f}–{(pitch.max() if pitch.size else 0):.0f} µm, {groove.direction}, "
+        f"{_pitch_text(groove)}, {groove.direction}, "
         f"starting at {groove.start_angle_deg:.1f}°; {groove.duration_s:.2f} s at {groove.rpm:.4g} rpm, "
         f"eq {curve.name}; picture blur {groove.notes.get('blur_px', 0.0):.2f} px; "
         f"tracking confidence {groove.confidence * 100:.1f} %", markup=False)
