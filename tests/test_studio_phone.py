@@ -180,11 +180,18 @@ def test_the_studio_on_a_phone_and_from_the_keyboard(phone, studio, tmp_path):  
     page.click("#dub-chain li:last-child .x")
     page.click("#dub-chain li:last-child .x")
     page.fill("#dub-form input[name=trim_s]", "1")
+    # the machine's panel: its knobs start at what its serial number draws; one set by hand
+    page.click("#dub-chain li .gear")
+    _until(page, "(document.querySelector('#dub-chain [data-knob=speed_error_pct]') || {}).placeholder")
+    page.fill("#dub-chain [data-knob=speed_error_pct]", "2")
     page.click("#dub-go")
     page.wait_for_selector("#dub-result .gen", timeout=90_000)
     for audio in page.query_selector_all("#dub-result .gen audio"):
         assert audio.bounding_box()["width"] > 250
+        assert 0.9 < audio.evaluate("a => new Promise(ok => a.readyState >= 1 ? ok(a.duration) : "
+                                    "a.addEventListener('loadedmetadata', () => ok(a.duration)))") < 1.1
     assert re.search(r"upper \d+ Hz · S/N [\d.]+ dB · W&F [\d.]+ %", page.inner_text("#dub-result .gen-head .meter"))
+    assert "speed +2 %" in page.inner_text("#dub-result .gen-head .machine")
     _until(page, "document.querySelector('#dub-result .meter-chart img').naturalWidth === 960")
     _fits(page, "dub")
     page.screenshot(path=str(SHOTS / "phone-dub.png"), full_page=True)
