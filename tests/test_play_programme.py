@@ -63,8 +63,8 @@ def played(bare_record, tmp_path_factory):
 
 def test_the_programme_is_found_and_only_it_is_played(bare_record, played):
     """The output starts within 46 samples of the programme's start (measured 24: the lead-in is
-    not played) and ends within 0.05 turn (1700 samples) of its end (measured 1329 short: the last
-    30 ms of the cut's 50 ms fade-out; the lead-out, 9.3 turns with the locked groove, not played);
+    not played) and ends within 800 samples of its end (measured 80 short; 1329 before the
+    lead-out's step was fitted; the lead-out, 9.3 turns with the locked groove, not played);
     the read is the music (SI-SNR over 60–5000 Hz above 13 dB, measured 14.7: read with no
     record.json at all the reader finds a 0.42 px blur in this clean render and plays it 8 dB
     below the read with record.json beside it; the trim and the curve cost none of that)."""
@@ -77,13 +77,34 @@ def test_the_programme_is_found_and_only_it_is_played(bare_record, played):
     start_error = -d                        # samples of the programme's start not played (− : lead-in played)
     end_error = len(audio) - d - len(ref)   # samples played past the programme's end (− : short of it)
     assert abs(start_error) <= 46, start_error
-    assert abs(end_error) <= 0.05 * record.samples_per_rev, end_error
+    assert abs(end_error) <= 800, end_error
     assert corr > 0.9
     assert si_snr_db(audio, ref, FS) > 13
     found = re.search(r"not played: ([\d.]+) turns of lead-in before it and ([\d.]+) turns of lead-out", text)
     assert found, text
     assert abs(float(found.group(1)) - LEAD_IN_TURNS) < 0.01
     assert float(found.group(2)) > 5                                   # lead-out and locked groove
+
+
+@pytest.mark.parametrize("seconds", [1.5, 3.0, 5.0])
+@pytest.mark.parametrize("kind", ["tone", "song"])
+def test_the_programme_is_found_on_the_lathes_own_groove(kind, seconds):
+    """find_programme on the lathe's own radius (lead-in to locked groove, 0.3 µm of read noise
+    added), 1.95 to 6.5 programme turns: start within 46 samples (measured 1–29), end within 50 for
+    a 1 kHz tone (measured 22–39; 3450 early before the lead-out's step was fitted) and within
+    0.06 turn for the boogie, whose last 50 ms fade out (measured 46–1807 samples), pitch within
+    15 % of the lathe's 180 µm."""
+    from izdat.optical._programme import find_programme
+    t = np.arange(int(seconds * FS)) / FS
+    x = np.sin(2 * np.pi * 1000 * t) if kind == "tone" else _music(seconds).samples
+    record = Lathe(diameter_mm=120, inner_radius_mm=30, level_db=-6).cut(Audio(np.asarray(x, np.float32), FS))
+    spr = record.samples_per_rev
+    r = record.radius_m[:record.locked_start + spr // 2]
+    r = r + np.random.default_rng(0).normal(0.0, 0.3e-6, len(r))
+    a, b, pitch = find_programme(r, spr)
+    assert abs(a - record.program_start) <= 46, a - record.program_start
+    assert abs(b - record.program_end) <= (50 if kind == "tone" else 0.06 * spr), b - record.program_end
+    assert abs(pitch * 1e6 / 180 - 1) < 0.15, pitch
 
 
 def test_the_curve_the_groove_points_to_is_said_and_used(played):

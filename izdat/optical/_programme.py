@@ -118,9 +118,12 @@ def _bend_near(radius_m: np.ndarray, guess: int, spr: int, before: bool, back: i
 
     The track's block means (_BLOCK samples) from ``back`` before ``guess`` to ``ahead`` after it
     are fitted by least squares with ``α + β·x`` and, past the bend, an added ``γ·u + δ·u² + ε·u³``
-    (u the distance past it): an abrupt change of pitch (izdat's lead-in) and one that grows over a
-    turn and then holds (its lead-out) both fit; the bend is tried every block, the least residual
-    kept (normal equations, a batch of bends at a time)."""
+    (u the distance past it), and past a lead-out's bend a step ``σ``: an abrupt change of pitch
+    (izdat's lead-in) and one that grows over a turn and then holds (its lead-out, which izdat's
+    lathe starts a peak displacement inward) all fit; the bend is tried every block, the least
+    residual kept (normal equations, a batch of bends at a time). Without the step a 1 kHz tone's
+    end was found 3450 samples early, on the lathe's own radius as on its read picture; with it,
+    within 50 (tests/test_play_programme.py)."""
     lo, hi = max(0, guess - back), min(len(radius_m), guess + ahead)
     m = (hi - lo) // _BLOCK
     if m < 16:
@@ -133,9 +136,12 @@ def _bend_near(radius_m: np.ndarray, guess: int, spr: int, before: bool, back: i
     for c in range(0, len(ks), 128):
         k = ks[c:c + 128]
         u = np.maximum((x[k, None] - x[None]) if before else (x[None] - x[k, None]), 0.0)
-        basis = np.stack([np.ones_like(u), np.broadcast_to(x, u.shape), u, u * u, u * u * u], axis=2)
+        # a lead-out may also start with a step (izdat's lathe joins it ~ one peak displacement inward:
+        # 20 µm on a −6 dB tone); a lead-in's is not fitted, where it would take the music's onset
+        step = np.zeros_like(u) if before else ((x[None] - x[k, None]) > 0).astype(float)
+        basis = np.stack([np.ones_like(u), np.broadcast_to(x, u.shape), step, u, u * u, u * u * u], axis=2)
         bt = basis.transpose(0, 2, 1)
-        gram = bt @ basis + 1e-9 * np.eye(5)
+        gram = bt @ basis + 1e-9 * np.eye(6)
         rhs = bt @ y
         coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
         errs[c:c + 128] = float(y @ y) - (coef * rhs).sum(axis=1)
