@@ -26,9 +26,10 @@ from izdat.errors import PictureError
 
 __all__ = ["combine_reads", "Combined", "MIN_CORRELATION", "MAX_LAG_S"]
 
-#: Least normalised correlation (0–1) between two reads of one record: the aged scans of one 1 s
-#: record correlate 0.9 and more (tests/test_play_combine.py); two different songs, or speech
-#: against a tone, under 0.1. Below it the scans are taken for different records.
+#: Least normalised correlation (0–1) between two reads of one record: four aged scans of one 1.5 s
+#: record (tests/test_play_combine.py's) correlate 0.96–0.98 with the first, 0.80 read flat
+#: (--denoise 0) on grain-free film; two different songs, or speech against a tone, under 0.1.
+#: Below it the scans are taken for different records.
 MIN_CORRELATION = 0.3
 #: Largest delay (s) searched between two reads: where each read finds the programme's start differs
 #: by milliseconds (a fraction of a turn at most: 0.77 s at 78 rpm, 1.8 s at 33⅓).
