@@ -291,6 +291,8 @@ def test_a_dub_chain_takes_each_machines_tape_and_knobs(tmp_path):
                                                      "chain": [{"deck": "mayak-203", "speed_error_pct": 3}, "vesna"]})
             assert r.status_code == 202, r.text
             assert r.json()["title"] == "the example song at an apartment concert: Mayak-203 → Vesna"
+            params = r.json()["params"]
+            assert params["concert"] is True and params["settings"] == [{"speed_error_pct": 3.0}, {}]
             job = await _wait(c, r.json()["id"])
             assert job["state"] == "done", job
             gens = job["result"]["generations"]
