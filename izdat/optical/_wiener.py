@@ -70,7 +70,7 @@ def blend(smooth: np.ndarray, diff: np.ndarray, denoise: float, *, blur_px: floa
             mids = np.clip(np.arange(lo_k, hi_k) * hop, 0, n - 1)
             px_per_sample = 2 * np.pi * np.maximum(smooth[mids].astype(np.float64), 1.0) / samples_per_rev
             f_px = np.fft.rfftfreq(FRAME)[None, :] / px_per_sample[:, None]
-            spec *= np.minimum(np.exp(2 * (np.pi * blur_px * f_px) ** 2), 10 ** (MAX_LIFT_DB / 20))
+            spec *= np.exp(np.minimum(2 * (np.pi * blur_px * f_px) ** 2, MAX_LIFT_DB / 20 * np.log(10)))
         frames = np.fft.irfft(spec, FRAME, axis=1) * win
         # overlap-add, then only the samples both of whose frames lie in this chunk's own range
         out = np.zeros(len(seg))
