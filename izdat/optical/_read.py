@@ -673,10 +673,11 @@ class OpticalReader:
             if math.hypot(*shift) < 0.02:
                 break
         del c
+        guessed = not (meta is not None and meta.groove_width_um)
         track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
                              guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
                              light=self.light_groove, passes=self.passes, denoise=self.denoise,
-                             release=RowRelease(img, centre[1]) if release else None)
+                             release=RowRelease(img, centre[1]) if release else None, fit_width=guessed)
         shift = _centre_error(track.radius, n_rev, guess.start_angle, guess.direction)
         if shift is not None and math.hypot(*shift) > 0.02:
             centre = (centre[0] + shift[0], centre[1] + shift[1])
@@ -686,7 +687,8 @@ class OpticalReader:
                 img = load_picture(scan.path, dpi=dpi, max_pixels=None).pixels
             track = _fine.follow(img, centre[0], centre[1], guess.start_angle, float(guess.direction), n_rev,
                                  guess.start_radius_px, width_px, land_px, n_samples=n, r_end=r_end,
-                                 light=self.light_groove, passes=self.passes, denoise=self.denoise)
+                                 light=self.light_groove, passes=self.passes, denoise=self.denoise,
+                                 fit_width=guessed)
         radius, gaps = track.radius, track.untrusted
         if len(radius) < n_rev // 2 or (gaps[:, 1] - gaps[:, 0]).sum() > 0.5 * len(radius):
             raise PictureError("the picture holds no readable groove: the spiral could not be followed")
