@@ -1,15 +1,16 @@
 """The groove between two fits of the same pixels: a smooth one and a fine one.
 
-The fine stage solves each pass's groove twice from the same pixels: with the smoothness prior at
-its weight (clean, but it cuts the treble: −3.5 dB at 2 kHz, −19 dB at 4 kHz on a bright melody cut
-with the lathe's defaults and read at 1200 DPI) and at a hundredth of it (flat within 0.5 dB to
-4 kHz, and noisier). Their difference ``D`` holds the treble the prior took and the fine fit's extra
-noise. :func:`blend` keeps as much of ``D`` as the data says is signal, frame by frame and bin by
-bin, by a Wiener gain ``S / (S + denoise·N)``: ``N`` the noise's power, estimated from ``D`` itself
-(the least power each bin shows within ±``FLOOR_FRAMES`` frames, then the median over groups of
-``FLOOR_BINS`` bins, interpolated between the groups, so that a held tone, narrow in frequency, is not taken for noise) and ``S``
-what ``D`` holds above it. Nothing here assumes how the picture was made: a tone whose treble is
-only noise gets the smooth fit, music with treble above the noise the fine one.
+The fine stage solves its last pass's groove twice from the same pixels: with the smoothness prior
+at its weight (clean, but it cuts the treble: −3.4 dB at 2 kHz, −19 dB at 4 kHz on a bright melody
+cut with the lathe's defaults and read at 1200 DPI) and at a thousandth of it (a hundredth on a
+blurred picture; flat within 0.6 dB to 4 kHz there, and noisier). Their difference ``D`` holds the
+treble the prior took and the fine fit's extra noise. :func:`blend` keeps as much of ``D`` as the
+data says is signal, frame by frame and bin by bin, by a Wiener gain ``S / (S + 2·denoise·N)``:
+``N`` the noise's power, estimated from ``D`` itself (the least power each bin shows within
+±``FLOOR_FRAMES`` frames, then the median over groups of ``FLOOR_BINS`` bins, interpolated between
+the groups, so that a held tone, narrow in frequency, is not taken for noise), and ``S`` what ``D``
+holds above (1 + 4·denoise)·N. Nothing here assumes how the picture was made: a tone whose treble
+is only noise gets the smooth fit, music with treble above the noise the fine one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ SMOOTH_FRAMES, SMOOTH_BINS = 1, 2
 #: (690 Hz at 44.1 kHz) for the median of those least powers.
 FLOOR_FRAMES, FLOOR_BINS = 21, 32
 #: The least of a smoothed power over 43 frames lies about this far under its mean (measured on
-#: white noise through these frames: 2.2; rounded down, so that the floor errs low).
+#: 2 M samples of white noise through these frames and filters: 2.20; rounded down, so that the
+#: floor errs low).
 FLOOR_BIAS = 2.0
 #: Most the blur's correction lifts a frequency (dB): beyond, it would lift only the picture's noise.
 MAX_LIFT_DB = 12.0
