@@ -535,8 +535,8 @@ def follow(img, cx, cy, theta0, sign, N, r_start, width_px, land_px, *, n_sample
     6000 px) of every sample, and where the track coasted. ``release``, if given, is called before
     each ring with the radius (px) outside which the picture will not be read again
     (:class:`~izdat.optical._load.RowRelease`). Each ring is fitted twice from the same pixels, with
-    the prior and at ``FINE_SHARE`` of it (``FINE_SHARE_BLURRED`` on a blurred picture); the two are blended by the data's own Wiener gain at
-    ``denoise`` (0–1; :func:`~izdat.optical._wiener.blend`). With ``fit_width`` (a width the spiral
+    the prior and at ``FINE_SHARE`` of it (``FINE_SHARE_BLURRED`` on a blurred picture); the two
+    are blended by the data's own Wiener gain at ``denoise`` (0–1; :func:`~izdat.optical._wiener.blend`). With ``fit_width`` (a width the spiral
     finder guessed) the width is fitted on the outer turns too (:func:`_fit_width`).
     """
     theta0 = float(theta0) % TWO_PI                 # the engines turn angles into [0, 2π) by ±2π steps
