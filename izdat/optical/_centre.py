@@ -34,6 +34,9 @@ class SpiralGuess:
     width_px: float
     pitch_px: float
     inner_radius_px: float
+    light: bool = True        # the groove shows lighter than the film
+    look: str = ""            # what the groove looks like across (izdat.optical._look's finder says)
+    profile: np.ndarray = None    # its mean cross-section over one pitch (grey levels), where known
 
 
 def find_spiral(img: np.ndarray, px_per_m: float, *, light: bool = True) -> SpiralGuess:

@@ -703,16 +703,23 @@ def _calibrate(img, cx, cy, theta0, sign, N, hw, light, lam, st):
     for sg in SIGMAS:             # one more pass each from the same start: how well each blur explains the pixels
         trial = dict(st, Rref=st["Rref"].copy(), sigma=sg)
         tried.append(_pass(img, cx, cy, theta0, sign, N, hw, light, lam, trial, first=False, film=sg < SHARP_PX))
-    tried = [t if math.isfinite(t) else math.inf for t in tried]
-    k = int(np.argmin(tried))
-    sigma = SIGMAS[k]
-    if 0 < k < len(tried) - 1:              # the vertex of the parabola through the best and its neighbours
-        (x0, x1, x2), (y0, y1, y2) = SIGMAS[k - 1:k + 2], tried[k - 1:k + 2]
+    sigma = _least(SIGMAS, tried)
+    return 0.0 if sigma < SHARP_PX else sigma
+
+
+def _least(xs, ys):
+    """The ``x`` of the least ``y`` (non-finite ``y`` count as infinite), refined to the vertex of the
+    parabola through it and its neighbours (kept between them)."""
+    ys = [y if math.isfinite(y) else math.inf for y in ys]
+    k = int(np.argmin(ys))
+    x = xs[k]
+    if 0 < k < len(ys) - 1:
+        (x0, x1, x2), (y0, y1, y2) = xs[k - 1:k + 2], ys[k - 1:k + 2]
         num = (x1 - x0) ** 2 * (y1 - y2) - (x1 - x2) ** 2 * (y1 - y0)
         den = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0)
         if den != 0:
-            sigma = float(min(max(x1 - 0.5 * num / den, x0), x2))
-    return 0.0 if sigma < SHARP_PX else sigma
+            x = float(min(max(x1 - 0.5 * num / den, x0), x2))
+    return x
 
 
 #: Widths tried against the spiral finder's guess (its half-height width read 5 % wide on a clean
@@ -727,17 +734,9 @@ def _fit_width(img, cx, cy, theta0, sign, N, hw, light, lam, st, sigma):
     tried = []
     for f in WIDTH_FACTORS:
         trial = dict(st, Rref=st["Rref"].copy(), sigma=sigma)
-        r = _pass(img, cx, cy, theta0, sign, N, hw * f, light, lam, trial, first=False, film=sigma < SHARP_PX)
-        tried.append(r if math.isfinite(r) else math.inf)
-    k = int(np.argmin(tried))
-    f = WIDTH_FACTORS[k]
-    if 0 < k < len(tried) - 1:
-        (x0, x1, x2), (y0, y1, y2) = WIDTH_FACTORS[k - 1:k + 2], tried[k - 1:k + 2]
-        num = (x1 - x0) ** 2 * (y1 - y2) - (x1 - x2) ** 2 * (y1 - y0)
-        den = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0)
-        if den != 0:
-            f = float(min(max(x1 - 0.5 * num / den, x0), x2))
-    return hw * f
+        tried.append(_pass(img, cx, cy, theta0, sign, N, hw * f, light, lam, trial, first=False,
+                           film=sigma < SHARP_PX))
+    return hw * _least(WIDTH_FACTORS, tried)
 
 
 def _passes(img, cx, cy, theta0, sign, N, hw, light, passes, lam, st):

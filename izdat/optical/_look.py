@@ -29,23 +29,9 @@ from scipy import ndimage, signal
 
 from izdat.errors import PictureError
 from izdat.optical import _profiles
-from izdat.optical._centre import _band_limits, _coarse_centre, _groove_width, _highpass, _start
+from izdat.optical._centre import SpiralGuess, _band_limits, _coarse_centre, _groove_width, _highpass, _start
 
 __all__ = ["SpiralGuess", "find_spiral_any"]
-
-
-@dataclass(frozen=True)
-class SpiralGuess:
-    centre_px: tuple
-    direction: int            # +1: the groove's angle grows counter-clockwise, −1 clockwise
-    start_angle: float        # rad
-    start_radius_px: float
-    width_px: float
-    pitch_px: float
-    inner_radius_px: float
-    light: bool = True        # the groove shows lighter than the film
-    look: str = ""            # what the groove looks like across (see Look)
-    profile: np.ndarray = None    # its mean cross-section over one pitch (grey levels)
 
 
 #: Rays round the circle the spiral is measured on (enough that a centre a few millimetres off moves
